@@ -1,0 +1,6 @@
+"""Keys, signed tokens, QR codes, issuance, revocation, the trust and status lists."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

@@ -1,0 +1,30 @@
+"""The bottom layer: database, parties and accreditation, people, training evidence.
+
+Imports never flow upward from here: ``certificates`` and ``verify`` build on this package and
+learn of new evidence through ``training.signals``.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from .config import secret_bytes
+from .db import configure_sqlite, db
+from .errors import register_handlers
+from .identity import IdentityProtector
+
+migrate = Migrate()
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]), render_as_batch=True)
+    app.extensions["identity"] = IdentityProtector(secret_bytes(app.config, "ANZHENG_ID_HASH_KEY"),
+                                                   secret_bytes(app.config, "ANZHENG_ID_ENC_KEY"))
+    register_handlers(app)
+    from . import evidence_views, views  # noqa: F401  (routes register on import)
+    from .cli import register_cli
+    app.register_blueprint(views.bp)
+    register_cli(app)

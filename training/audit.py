@@ -1,0 +1,67 @@
+"""The audit trail: append-only, each entry chained to the one before by SHA-256.
+
+Security-relevant events (key use and creation, issuance, revocation, accreditation changes,
+failed authentication) are appended in the same transaction as the change they describe. Editing
+or deleting any stored entry breaks the chain, which ``verify_chain`` (and ``flask audit-verify``)
+detects. Nothing here ever updates or deletes a row.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy import select, text
+
+from .db import db, utcnow
+from .models import AuditEntry, Meta
+
+GENESIS = "0" * 64
+
+
+def _digest(prev: str, seq: int, at, event: str, actor_org, actor_key, subject, detail: str) -> str:
+    material = json.dumps([prev, seq, at.isoformat(), event, actor_org, actor_key, subject, detail],
+                          ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _lock_head() -> None:
+    """Serialise appends so the chain never forks (SQLite already holds the write lock)."""
+    if db.session.get(Meta, "audit_head") is None:
+        db.session.add(Meta(key="audit_head", value=0))
+        db.session.flush()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT value FROM meta WHERE key = 'audit_head' FOR UPDATE"))
+
+
+def record(event: str, *, actor_org=None, actor_key=None, subject=None, detail=None) -> AuditEntry:
+    _lock_head()
+    last = db.session.execute(select(AuditEntry.seq, AuditEntry.hash)
+                              .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at = utcnow()
+    body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+    entry = AuditEntry(seq=seq, at=at, event=event, actor_org=actor_org, actor_key=actor_key,
+                       subject=subject, detail=body, prev_hash=prev,
+                       hash=_digest(prev, seq, at, event, actor_org, actor_key, subject, body))
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def verify_chain(batch: int = 5000, progress=None) -> tuple[bool, int, int | None]:
+    """Walk the chain: (intact, entries checked, first bad seq)."""
+    prev, expected_seq, checked = GENESIS, 1, 0
+    last_seq = 0
+    while True:
+        rows = db.session.scalars(select(AuditEntry).where(AuditEntry.seq > last_seq)
+                                  .order_by(AuditEntry.seq).limit(batch)).all()
+        if not rows:
+            return True, checked, None
+        for e in rows:
+            good = (e.seq == expected_seq and e.prev_hash == prev and e.hash == _digest(
+                prev, e.seq, e.at, e.event, e.actor_org, e.actor_key, e.subject, e.detail))
+            if not good:
+                return False, checked, e.seq
+            prev, expected_seq, checked, last_seq = e.hash, e.seq + 1, checked + 1, e.seq
+        if progress:
+            progress(len(rows))

@@ -1,0 +1,78 @@
+"""Commands of the bottom layer: bootstrap, schema upgrade, the audit check.
+
+Every command has help text; long ones show progress; errors are readable sentences with a
+non-zero exit status, never a traceback for bad input.
+"""
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+from flask_migrate import upgrade as alembic_upgrade
+from sqlalchemy import select
+
+from . import audit
+from .catalogue import EMPLOYER_KINDS
+from .db import db
+from .identity import generate_credit_code
+from .models import Organization
+from .service import issue_api_key
+
+
+def upgrade_schema() -> None:
+    """Bring the schema to the newest migration (creates it on an empty database)."""
+    alembic_upgrade()
+
+
+def bootstrap(name: str) -> dict:
+    upgrade_schema()
+    org = db.session.scalar(select(Organization).where(Organization.kind == "regulator",
+                                                       Organization.name == name))
+    if org is None:
+        import random
+        rng = random.SystemRandom()
+        code = generate_credit_code(rng, kind="government_agency")
+        while db.session.scalar(select(Organization.id).where(Organization.credit_code == code)):
+            code = generate_credit_code(rng, kind="government_agency")
+        org = Organization(name=name, kind="regulator", credit_code=code)
+        db.session.add(org)
+        db.session.flush()
+    key, full = issue_api_key(org, {"holder": {"name": "bootstrap"}}, None)
+    db.session.commit()
+    return {"organization_id": org.id, "api_key": full}
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("bootstrap")
+    @click.option("--name", required=True, help="Name of the regulator organisation (created if missing).")
+    def bootstrap_cmd(name: str):
+        """Create the schema if missing, the regulator if missing, and a new API key for it.
+
+        Prints one JSON line last: {"organization_id": ..., "api_key": ...}.
+        """
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise click.BadParameter("the name must be 1 to 200 characters", param_hint="--name")
+        click.echo(json.dumps(bootstrap(name), ensure_ascii=False))
+
+    @app.cli.command("upgrade")
+    def upgrade_cmd():
+        """Apply any pending schema migrations (safe to run at every deploy)."""
+        upgrade_schema()
+        click.echo("schema is up to date")
+
+    @app.cli.command("audit-verify")
+    def audit_verify_cmd():
+        """Check the hash chain of the audit trail; exit status 1 if any entry was altered."""
+        with click.progressbar(length=db.session.query(audit.AuditEntry).count(),
+                               label="checking audit trail") as bar:
+            intact, checked, bad = audit.verify_chain(progress=bar.update)
+        if intact:
+            click.echo(f"audit trail intact: {checked} entries")
+        else:
+            click.echo(f"audit trail BROKEN at entry {bad} (after {checked} good entries)", err=True)
+            raise SystemExit(1)
+
+
+__all__ = ["register_cli", "bootstrap", "upgrade_schema", "EMPLOYER_KINDS"]

@@ -1,0 +1,101 @@
+"""Configuration: the one place that reads the environment.
+
+Everything the service needs from its surroundings is read here, once, into a plain dict that
+Flask keeps as its config. Nothing else in the project calls ``os.environ``. In production mode
+(``ANZHENG_ENV=production``) the service refuses to start without the secrets production needs;
+in development it generates them once under ``instance/`` and says so loudly.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+
+log = logging.getLogger("anzheng.config")
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+SECRET_NAMES = ("ANZHENG_ID_HASH_KEY", "ANZHENG_ID_ENC_KEY", "ANZHENG_KEY_PASSPHRASE", "SECRET_KEY")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not hold what this mode of running needs."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in ("0", "off", "false", "no")
+
+
+def _dev_secrets() -> dict[str, str]:
+    """Secrets for development: made once, kept in instance/, never used in production."""
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / "dev-secrets.json"
+    fresh = {name: secrets.token_hex(32) for name in SECRET_NAMES}
+    try:
+        # O_EXCL: several gunicorn workers starting at once must agree on one set.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(fresh, fh)
+        log.warning("DEVELOPMENT MODE: generated development secrets in %s; "
+                    "set ANZHENG_ENV=production and real secrets before real use", path)
+    except FileExistsError:
+        pass
+    for _ in range(50):
+        try:
+            stored = json.loads(path.read_text())
+            return {**fresh, **stored}
+        except ValueError:  # another worker is still writing it
+            import time
+            time.sleep(0.01)
+    raise ConfigError(f"cannot read {path}")
+
+
+def load(overrides: dict | None = None) -> dict:
+    env = dict(os.environ)
+    if overrides:
+        env.update({k: v for k, v in overrides.items() if isinstance(v, str)})
+    production = env.get("ANZHENG_ENV", "development").lower() == "production"
+    cfg: dict = {
+        "ANZHENG_ENV": "production" if production else "development",
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'anzheng.db'}",
+        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "RATE_LIMIT_VERIFY": env.get("RATE_LIMIT_VERIFY", "60/minute"),
+        "RATE_LIMIT_AUTH_FAILURES": env.get("RATE_LIMIT_AUTH_FAILURES", "20/minute"),
+        "FINDINGS_LATE_RECORDS": _flag(env.get("FINDINGS_LATE_RECORDS"), True),
+        "FINDINGS_ISSUANCE_SPIKES": _flag(env.get("FINDINGS_ISSUANCE_SPIKES"), True),
+        "SCAN_RETENTION_DAYS": int(env.get("SCAN_RETENTION_DAYS", str(3 * 365))),
+        # Documented body cap (API.md: at most 1 MiB). Batches of 1,000 items fit under it.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "JSON_AS_ASCII": False,
+    }
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + cfg["SQLALCHEMY_DATABASE_URI"][13:]
+    missing = [n for n in SECRET_NAMES if not env.get(n)]
+    if missing and production:
+        raise ConfigError("production mode needs these secrets in the environment: " + ", ".join(missing))
+    stored = _dev_secrets() if missing else {}
+    for name in SECRET_NAMES:
+        cfg[name] = env.get(name) or stored[name]
+    if overrides:
+        cfg.update({k: v for k, v in overrides.items() if not isinstance(v, str) or k not in env})
+    return cfg
+
+
+def secret_bytes(cfg: dict, name: str) -> bytes:
+    """A 32-byte key from its hex (or any-text) form in the config."""
+    raw = cfg[name]
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        import hashlib
+        key = hashlib.sha256(raw.encode()).digest()
+    return key

@@ -1,0 +1,225 @@
+"""Training evidence: sessions, attendance and exams recorded, voided, and weighed.
+
+Evidence is recorded as reported; anomalies become findings in a higher layer (through the
+signals sent here), never silent drops. ``evidence_for`` answers what issuance needs: credited
+hours (voided records and overlapping hours credited to neither, at most the daily cap per China
+calendar day), when the required hours were complete, and the exam that qualifies, if any.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from .catalogue import Category, load_catalogue
+from .db import db, utcnow
+from .errors import Conflict, Forbidden, Unprocessable, field_error
+from .models import Attendance, Exam, Trainer, TrainingSession, Worker
+from .service import accredited
+from .signals import attendance_recorded, exam_recorded, record_voided, session_recorded
+
+CHINA = timedelta(hours=8)
+DAILY_CAP_HOURS = 8.0
+TRAINER_KINDS = {"initial": ("training_body",), "refresher": ("training_body",),
+                 "induction": ("enterprise", "labour_agency", "subcontractor")}
+
+
+def record_session(data: dict, caller) -> TrainingSession:
+    if caller.kind not in TRAINER_KINDS[data["kind"]]:
+        raise Forbidden(f"An organisation of kind '{caller.kind}' may not record {data['kind']} sessions.")
+    trainer_id = data.get("trainer_id")
+    if trainer_id is not None and db.session.get(Trainer, trainer_id) is None:
+        raise Unprocessable("Unknown trainer.", [field_error("trainer_id", "not_found", "No trainer with this id.")])
+    session = TrainingSession(organization_id=caller.org_id, **{
+        k: data.get(k) for k in ("category", "kind", "level", "starts_at", "ends_at", "location",
+                                 "latitude", "longitude", "trainer_id", "capacity")})
+    db.session.add(session)
+    db.session.flush()
+    session_recorded.send(session)
+    return session
+
+
+def record_attendance(session: TrainingSession, data: dict, caller) -> Attendance:
+    if session.organization_id != caller.org_id:
+        raise Forbidden("Only the organisation that ran the session records its attendance.")
+    errors = []
+    if db.session.get(Worker, data["worker_id"]) is None:
+        errors.append(field_error("worker_id", "not_found", "No worker with this id."))
+    if data["check_in"] < session.starts_at or data["check_in"] >= session.ends_at:
+        errors.append(field_error("check_in", "outside_session", "check_in is outside the session's time."))
+    if data["check_out"] > session.ends_at or data["check_out"] <= session.starts_at:
+        errors.append(field_error("check_out", "outside_session", "check_out is outside the session's time."))
+    if errors:
+        raise Unprocessable("The attendance does not fit the session.", errors)
+    hours = round((data["check_out"] - data["check_in"]).total_seconds() / 3600, 2)
+    att = Attendance(session_id=session.id, worker_id=data["worker_id"], check_in=data["check_in"],
+                     check_out=data["check_out"], hours=hours, created_by=caller.key_id)
+    att.session = session
+    db.session.add(att)
+    db.session.flush()
+    attendance_recorded.send(att)
+    return att
+
+
+def record_exam(data: dict, caller) -> Exam:
+    cat = load_catalogue().category(data["category"])
+    if caller.kind == "exam_centre" and not accredited(caller.org_id, cat.code, data["taken_at"] + CHINA):
+        raise Forbidden("This exam centre holds no active accreditation for the category on that date.")
+    if caller.kind not in ("exam_centre", "regulator"):
+        raise Forbidden("Only exam centres and regulators record exam results (training and examining are kept apart).")
+    if db.session.get(Worker, data["worker_id"]) is None:
+        raise Unprocessable("Unknown worker.", [field_error("worker_id", "not_found", "No worker with this id.")])
+    passed = data["theory_score"] >= cat.pass_mark and data["practical_score"] >= cat.pass_mark
+    exam = Exam(exam_centre_id=caller.org_id, passed=passed, created_by=caller.key_id, **data)
+    db.session.add(exam)
+    db.session.flush()
+    exam_recorded.send(exam)
+    return exam
+
+
+def void_record(record, reason: str, caller, owner_org: str):
+    if caller.kind != "regulator" and caller.org_id != owner_org:
+        raise Forbidden("Only the organisation that recorded it (or a regulator) may void this record.")
+    if record.voided_at is not None:
+        raise Conflict("This record is already void.")
+    record.voided_at, record.void_reason = utcnow(), reason
+    db.session.flush()
+    record_voided.send(record)
+    return record
+
+
+@dataclass
+class Evidence:
+    category: str
+    required_hours: float
+    credited_hours: float = 0.0
+    hours_completed_at: datetime | None = None
+    exam: Exam | None = None
+    attempts_since_training: int = 0
+    problems: list[str] = field(default_factory=list)
+    attendance_ids: list[str] = field(default_factory=list)
+    exam_ids: list[str] = field(default_factory=list)
+
+    @property
+    def exam_id(self):
+        return self.exam.id if self.exam else None
+
+    @property
+    def exam_passed_at(self):
+        return self.exam.taken_at if self.exam else None
+
+
+def _china_day_end(t: datetime) -> datetime:
+    local = t + CHINA
+    return datetime(local.year, local.month, local.day) + timedelta(days=1) - CHINA
+
+
+def credited_pieces(records: list[Attendance]) -> dict[str, list[tuple[datetime, datetime]]]:
+    """Per attendance id, the stretches credited: overlaps with the worker's other attendance
+    removed from both, then at most DAILY_CAP_HOURS per China calendar day, earliest first."""
+    spans = sorted(((a.check_in, a.check_out, a.id) for a in records), key=lambda s: (s[0], s[2]))
+    free: list[tuple[datetime, datetime, str]] = []
+    for i, (start, end, ident) in enumerate(spans):
+        cuts = sorted((max(s, start), min(e, end)) for j, (s, e, _) in enumerate(spans)
+                      if j != i and s < end and e > start)
+        cursor = start
+        for s, e in cuts:
+            if s > cursor:
+                free.append((cursor, s, ident))
+            cursor = max(cursor, e)
+        if cursor < end:
+            free.append((cursor, end, ident))
+    free.sort()
+    used: dict[datetime, float] = {}
+    out: dict[str, list[tuple[datetime, datetime]]] = {a.id: [] for a in records}
+    for start, end, ident in free:
+        while start < end:
+            stop = min(end, _china_day_end(start))
+            day = _china_day_end(start)
+            room = DAILY_CAP_HOURS - used.get(day, 0.0)
+            take = min((stop - start).total_seconds() / 3600, max(room, 0.0))
+            if take > 0:
+                out[ident].append((start, start + timedelta(hours=take)))
+                used[day] = used.get(day, 0.0) + take
+            start = stop
+    return out
+
+
+def worker_attendance(worker_id: str) -> list[Attendance]:
+    return db.session.scalars(select(Attendance).where(
+        Attendance.worker_id == worker_id, Attendance.voided_at.is_(None))).all()
+
+
+def _hours(pieces) -> float:
+    return sum((e - s).total_seconds() for s, e in pieces) / 3600
+
+
+def training_hours(worker_id: str, category: str, kinds=("initial",), since: datetime | None = None):
+    """(credited hours, [(start, end)] credited stretches in order, attendance ids) for a category."""
+    records = worker_attendance(worker_id)
+    pieces = credited_pieces(records)
+    mine = [a for a in records if a.session.category == category and a.session.kind in kinds
+            and (since is None or a.check_in >= since)]
+    stretches = sorted(p for a in mine for p in pieces[a.id])
+    return _hours(stretches), stretches, [a.id for a in mine]
+
+
+def _completion(stretches, required: float) -> datetime | None:
+    total = 0.0
+    for start, end in stretches:
+        span = (end - start).total_seconds() / 3600
+        if total + span >= required - 1e-9:
+            return start + timedelta(hours=required - total)
+        total += span
+    return None
+
+
+def evidence_for(worker_id: str, category: str, as_of: datetime | None = None) -> Evidence:
+    cat: Category = load_catalogue().category(category)
+    as_of = as_of or utcnow()
+    ev = Evidence(category=category, required_hours=float(cat.initial_hours))
+    ev.credited_hours, stretches, ev.attendance_ids = training_hours(worker_id, category)
+    ev.credited_hours = round(ev.credited_hours, 2)
+    ev.hours_completed_at = _completion(stretches, ev.required_hours)
+    exams = db.session.scalars(select(Exam).where(
+        Exam.worker_id == worker_id, Exam.category == category, Exam.voided_at.is_(None))
+        .order_by(Exam.taken_at)).all()
+    ev.exam_ids = [e.id for e in exams]
+    qualifying, early, beyond, stale = _weigh_exams(exams, stretches, ev.hours_completed_at, cat, as_of, ev)
+    ev.exam = qualifying
+    if ev.hours_completed_at is None:
+        ev.problems.append("insufficient_hours")
+    if qualifying is None:
+        if early:
+            ev.problems.append("exam_before_training")
+        if stale:
+            ev.problems.append("exam_expired")
+        if beyond:
+            ev.problems.append("retake_beyond_limit")
+        if not (early or stale or beyond):
+            ev.problems.append("no_passed_exam")
+    return ev
+
+
+def _weigh_exams(exams, stretches, completed_at, cat: Category, as_of, ev: Evidence):
+    """Sort passes into qualifying, taken before the hours were complete, beyond the retakes
+    allowed since the last training, or older than the pass stays good."""
+    qualifying = None
+    early = beyond = stale = False
+    window = timedelta(days=round(cat.exam_valid_months * 30.44))
+    for i, exam in enumerate(exams):
+        last_training = max((e for s, e in stretches if e <= exam.taken_at), default=None)
+        attempts = sum(1 for x in exams[: i + 1] if last_training is None or x.taken_at >= last_training)
+        ev.attempts_since_training = attempts
+        if not exam.passed:
+            continue
+        if completed_at is None or exam.taken_at < completed_at:
+            early = True
+        elif attempts > 1 + cat.retakes_allowed:
+            beyond = True
+        elif as_of - exam.taken_at > window:
+            stale = True
+        else:
+            qualifying = exam
+    return qualifying, early and qualifying is None, beyond and qualifying is None, stale and qualifying is None

@@ -1,0 +1,136 @@
+"""The HTTP plumbing every API view shares: body parsing, the unit of work, idempotency, paging.
+
+Views stay thin: parse with a schema, call one service function, dump with a schema. A write
+view runs in one transaction that commits only when the view succeeds, so a refused request
+changes nothing. Nothing here knows a domain rule.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from functools import wraps
+
+from flask import Response, request
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
+
+from .auth import current_caller
+from .db import db
+from .errors import BadRequest, Conflict
+from .models import IdempotencyRecord
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+
+
+def json_body() -> dict:
+    """The request body as a JSON object, or a 400 that says what is wrong with it."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise BadRequest("The request needs a JSON body.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return body
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    resp = Response(data, status=status, mimetype="application/json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def write(view):
+    """One transaction per write request: commit on success, roll back on any refusal."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            result = view(*args, **kwargs)
+            db.session.commit()
+            return result
+        except BaseException:
+            db.session.rollback()
+            raise
+    return wrapper
+
+
+def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
+    if record.request_hash != request_hash:
+        raise Conflict("This Idempotency-Key was already used with a different request body.")
+    return json_response(json.loads(record.body), record.status, {"Idempotent-Replayed": "true"})
+
+
+def idempotent(view):
+    """Honour Idempotency-Key: the same key and body return the first response again.
+
+    The key's row is inserted before the work and committed with it, so concurrent retries wait
+    on the row's unique key and then replay the first answer instead of doing the work twice.
+    """
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return view(*args, **kwargs)
+        if not (0 < len(key) <= 200) or not key.isprintable():
+            raise BadRequest("Idempotency-Key must be 1 to 200 printable characters.")
+        caller = current_caller()
+        org = caller.org_id if caller else "-"
+        digest = hashlib.sha256(request.path.encode() + b"\0" + request.get_data(cache=True)).hexdigest()
+        found = db.session.get(IdempotencyRecord, (org, key))
+        if found is not None:
+            return _replay(found, digest)
+        record = IdempotencyRecord(organization_id=org, key=key, endpoint=request.path,
+                                   request_hash=digest, status=0, body="")
+        db.session.add(record)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            return _replay(db.session.get(IdempotencyRecord, (org, key)), digest)
+        response = view(*args, **kwargs)
+        record.status, record.body = response.status_code, response.get_data(as_text=True)
+        return response
+    return wrapper
+
+
+def page_args() -> tuple[int, str | None]:
+    try:
+        limit = int(request.args.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        raise BadRequest("limit must be a whole number.")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}.")
+    return limit, request.args.get("cursor") or None
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, ident = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"==="))
+        return datetime.fromisoformat(stamp), str(ident)
+    except (ValueError, TypeError):
+        raise BadRequest("cursor is not one this service handed out.")
+
+
+def paginate(stmt, model, dump, time_col=None) -> dict:
+    """Keyset paging, newest first, on (time column, id): stable while rows are added."""
+    limit, cursor = page_args()
+    time_col = time_col if time_col is not None else model.created_at
+    if cursor:
+        stamp, ident = _decode_cursor(cursor)
+        stmt = stmt.where(or_(time_col < stamp, and_(time_col == stamp, model.id < ident)))
+    rows = db.session.scalars(stmt.order_by(time_col.desc(), model.id.desc()).limit(limit + 1)).all()
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        stamp = getattr(last, time_col.key)
+        next_cursor = base64.urlsafe_b64encode(
+            json.dumps([stamp.isoformat(), last.id]).encode()).decode().rstrip("=")
+    return {"items": [dump(r) for r in items], "next_cursor": next_cursor}
+
