@@ -23,7 +23,7 @@ class SessionCreateRequestSchema(Schema):
     trainer_id = fields.String(validate=validate.Length(1, 16))
     capacity = fields.Integer(required=True, validate=validate.Range(1, 1000))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _shape(self, data, **_):
         errors: dict[str, list[str]] = {}
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
@@ -63,7 +63,7 @@ class AttendanceCreateRequestSchema(Schema):
     check_in = UtcDateTime(required=True)
     check_out = UtcDateTime(required=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _order(self, data, **_):
         if data.get("check_in") and data.get("check_out") and data["check_out"] <= data["check_in"]:
             raise ValidationError(coded("range", "check_out must be after check_in."), "check_out")
@@ -93,7 +93,7 @@ class ExamCreateRequestSchema(Schema):
         r"^[0-9a-f]{64}$", error=coded("invalid", "Lowercase hex SHA-256 (64 characters).")))
     wrong_count = fields.Integer(validate=validate.Range(1, 10000))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _pair(self, data, **_):
         if ("answers_digest" in data) != ("wrong_count" in data):
             raise ValidationError(coded("required", "answers_digest and wrong_count come together "

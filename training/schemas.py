@@ -24,7 +24,7 @@ class OrganizationCreateRequestSchema(Schema):
     region = fields.String(validate=validate.Regexp(r"^\d{6}$", error=coded("invalid", "Six digits.")))
     industry = fields.String(validate=validate.OneOf(INDUSTRIES))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _industry(self, data, **_):
         if "industry" in data and data.get("kind") not in EMPLOYER_KINDS:
             raise ValidationError(coded("not_allowed", "Only employing organisations carry an industry."),
@@ -65,7 +65,7 @@ class AccreditationCreateRequestSchema(Schema):
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _dates(self, data, **_):
         if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
             raise ValidationError(coded("range", "valid_until must not be before valid_from."), "valid_until")
