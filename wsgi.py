@@ -1,17 +1,23 @@
 """The application: the one module that sees all three packages and wires them together.
 
 ``create_app(config=None)`` builds the service; ``app`` is what ``gunicorn wsgi:app`` serves.
+The ``demo`` command lives here too, because demo data spans all three packages.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 
+import click
 from flask import Flask
 
 import certificates
 import training
 import verify
 from training import config as settings
+
+DEMO_REGULATOR = "郑州市应急管理局"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -23,7 +29,39 @@ def create_app(config: dict | None = None) -> Flask:
     training.init_app(app)
     certificates.init_app(app)
     verify.init_app(app)
+    app.cli.add_command(demo_command)
     return app
+
+
+@click.command("demo")
+@click.option("--seed", default=7, show_default=True, help="Random seed for the generated people and records.")
+def demo_command(seed: int):
+    """Bootstrap the database and load demo data (organisations, workers, classes, exams, certificates).
+
+    Safe to run again: an existing demo is left as it is. Keys are written to instance/demo-keys.json.
+    """
+    from sqlalchemy import select
+
+    from training.cli import bootstrap
+    from training.db import db
+    from training.demo import ORGS, load_demo
+    from training.models import Organization
+
+    boot = bootstrap(DEMO_REGULATOR)
+    keys_file = settings.INSTANCE / "demo-keys.json"
+    if db.session.scalar(select(Organization.id).where(Organization.name == ORGS[0][1])):
+        click.echo(f"demo data already present; keys are in {keys_file}")
+        return
+    regulator = db.session.get(Organization, boot["organization_id"])
+    with click.progressbar(length=9, label="loading demo classes and exams") as bar:
+        made = load_demo(regulator, seed=seed, progress=bar.update)
+    db.session.commit()
+    keys = {DEMO_REGULATOR: boot["api_key"], **made["keys"]}
+    settings.INSTANCE.mkdir(exist_ok=True)
+    fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(keys, fh, ensure_ascii=False, indent=2)
+    click.echo(f"demo loaded: {len(made['workers'])} workers; API keys written to {keys_file}")
 
 
 def __getattr__(name: str):
