@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 08:30:02.019369
+Create Date: 2026-11-29 08:34:52.451497
 
 """
 from alembic import op
@@ -159,6 +159,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sessions_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index('ix_sessions_trainer_time', ['trainer_id', 'starts_at'], unique=False)
 
+    op.create_table('signing_keys',
+    sa.Column('kid', sa.LargeBinary(length=8), nullable=False),
+    sa.Column('organization_id', sa.String(length=16), nullable=False),
+    sa.Column('purpose', sa.String(length=12), nullable=False),
+    sa.Column('public_key', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('private_enc', sa.LargeBinary(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('not_before', sa.DateTime(), nullable=False),
+    sa.Column('not_after', sa.DateTime(), nullable=True),
+    sa.Column('compromised_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.PrimaryKeyConstraint('kid')
+    )
+    with op.batch_alter_table('signing_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signing_keys_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('sites',
     sa.Column('id', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -215,11 +231,80 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_attendance_session_id'), ['session_id'], unique=False)
         batch_op.create_index('ix_attendance_worker_time', ['worker_id', 'check_in'], unique=False)
 
+    op.create_table('certificates',
+    sa.Column('serial', sa.String(length=19), nullable=False),
+    sa.Column('worker_id', sa.String(length=16), nullable=False),
+    sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('issuer_id', sa.String(length=16), nullable=False),
+    sa.Column('kid', sa.LargeBinary(length=8), nullable=False),
+    sa.Column('issued_at', sa.DateTime(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=False),
+    sa.Column('review_due', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('status_reason', sa.Text(), nullable=True),
+    sa.Column('status_at', sa.DateTime(), nullable=True),
+    sa.Column('token', sa.LargeBinary(), nullable=False),
+    sa.Column('qr_text', sa.Text(), nullable=False),
+    sa.Column('qr_version', sa.Integer(), nullable=False),
+    sa.Column('qr_png', sa.LargeBinary(), nullable=False),
+    sa.Column('qr_svg', sa.LargeBinary(), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('open_findings', sa.Integer(), nullable=False),
+    sa.Column('confirmed_findings', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['issuer_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['kid'], ['signing_keys.kid'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['workers.id'], ),
+    sa.PrimaryKeyConstraint('serial')
+    )
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificates_issuer_id'), ['issuer_id'], unique=False)
+        batch_op.create_index('ix_certificates_issuer_time', ['issuer_id', 'issued_at'], unique=False)
+        batch_op.create_index('ix_certificates_worker_category', ['worker_id', 'category'], unique=False)
+
+    op.create_table('certificate_events',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('serial', sa.String(length=19), nullable=False),
+    sa.Column('event', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('by_org', sa.String(length=16), nullable=True),
+    sa.Column('by_key', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['serial'], ['certificates.serial'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('certificate_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_events_serial'), ['serial'], unique=False)
+
+    op.create_table('certificate_tokens',
+    sa.Column('token_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('serial', sa.String(length=19), nullable=False),
+    sa.Column('signed_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['serial'], ['certificates.serial'], ),
+    sa.PrimaryKeyConstraint('token_hash')
+    )
+    with op.batch_alter_table('certificate_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_tokens_serial'), ['serial'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('certificate_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_tokens_serial'))
+
+    op.drop_table('certificate_tokens')
+    with op.batch_alter_table('certificate_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_events_serial'))
+
+    op.drop_table('certificate_events')
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index('ix_certificates_worker_category')
+        batch_op.drop_index('ix_certificates_issuer_time')
+        batch_op.drop_index(batch_op.f('ix_certificates_issuer_id'))
+
+    op.drop_table('certificates')
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.drop_index('ix_attendance_worker_time')
         batch_op.drop_index(batch_op.f('ix_attendance_session_id'))
@@ -237,6 +322,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sites_enterprise_id'))
 
     op.drop_table('sites')
+    with op.batch_alter_table('signing_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signing_keys_organization_id'))
+
+    op.drop_table('signing_keys')
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.drop_index('ix_sessions_trainer_time')
         batch_op.drop_index(batch_op.f('ix_sessions_organization_id'))

@@ -1,0 +1,126 @@
+"""Commands of the certificates layer: batch issuance, key rotation, marking a key compromised.
+
+Each command has help text; batch issuance shows a progress bar and writes a per-row result
+file; every row stands alone and a re-run is safe (a row already issued reports its serial).
+"""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from training.auth import Caller
+from training.db import db
+from training.errors import ApiError
+from training.identity import IdentityError, mask_id_number, normalize_id_number
+from training.models import Organization, Worker
+
+from . import keys, service
+from . import token as tok
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Rows of a CSV (UTF-8, optional BOM) or XLSX file with a header row, keys lower-cased."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+        sheet = load_workbook(path, read_only=True, data_only=True).active
+        rows = list(sheet.iter_rows(values_only=True))
+        if not rows:
+            return []
+        head = [str(h or "").strip().lower() for h in rows[0]]
+        return [{h: ("" if v is None else str(v)).strip() for h, v in zip(head, r)} for r in rows[1:] if any(r)]
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def issue_row(row: dict, caller: Caller) -> tuple[str, str, str]:
+    """(masked id, outcome, detail) for one row; commits or rolls back that row alone."""
+    raw_id, category = row.get("id_number", ""), row.get("category", "")
+    try:
+        number = normalize_id_number(raw_id)
+    except IdentityError as err:
+        return "", "refused", err.code
+    masked = mask_id_number(number)
+    worker = db.session.scalar(select(Worker).where(
+        Worker.id_hash == current_app.extensions["identity"].lookup_hash(number)))
+    if worker is None:
+        return masked, "refused", "worker_not_registered"
+    held = service.current_holding(worker.id, category)
+    if held is not None and held.issuer_id == caller.org_id:
+        return masked, "already_issued", held.serial
+    try:
+        cert = service.issue_certificate({"worker_id": worker.id, "category": category}, caller,
+                                         current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"])
+        db.session.commit()
+        return masked, "issued", cert.serial
+    except ApiError as err:
+        db.session.rollback()
+        codes = [e["code"] for e in err.errors] if err.errors else [err.title]
+        return masked, "refused", " ".join(codes)
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("issue-batch")
+    @click.argument("rows_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--body", "body_id", required=True, help="Id of the issuing training body.")
+    @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Per-row result CSV (default: <rows_file>.results.csv).")
+    def issue_batch(rows_file: Path, body_id: str, out_path: Path | None):
+        """Issue certificates for a CSV or XLSX of rows with columns id_number and category.
+
+        Each row is issued or refused on its own; the result file lists the serial or the reasons.
+        Safe to re-run: rows already issued by this body report their existing serial.
+        """
+        body = db.session.get(Organization, body_id)
+        if body is None or body.kind != "training_body":
+            raise click.UsageError(f"--body {body_id!r} is not a registered training body")
+        rows = read_rows(rows_file)
+        if rows and not {"id_number", "category"} <= set(rows[0]):
+            raise click.UsageError("the file needs a header row with the columns id_number and category")
+        caller = Caller("cli", body.id, body.kind, body.name, None, None)
+        out_path = out_path or rows_file.with_suffix(rows_file.suffix + ".results.csv")
+        counts: dict[str, int] = {}
+        with out_path.open("w", encoding="utf-8", newline="") as fh, \
+                click.progressbar(rows, label="issuing", file=sys.stderr) as bar:
+            out = csv.writer(fh)
+            out.writerow(["row", "id_number_masked", "category", "outcome", "serial_or_reasons"])
+            for n, row in enumerate(bar, start=2):
+                masked, outcome, detail = issue_row(row, caller)
+                counts[outcome] = counts.get(outcome, 0) + 1
+                out.writerow([n, masked, row.get("category", ""), outcome, detail])
+        click.echo(f"{len(rows)} rows: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+                   + f"; results in {out_path}")
+
+    @app.cli.command("rotate-key")
+    @click.option("--org", "org_id", required=True, help="Id of the training body (or regulator, with --lists).")
+    @click.option("--lists", is_flag=True, help="Rotate the regulator's list-signing key instead.")
+    def rotate_key(org_id: str, lists: bool):
+        """Make a new signing key; the old one stays on the trust list, retired, for what it signed."""
+        org = db.session.get(Organization, org_id)
+        if org is None:
+            raise click.UsageError(f"no organisation {org_id!r}")
+        new = keys.rotate_key(org, current_app.extensions["signer"], "lists" if lists else "certificates")
+        db.session.commit()
+        click.echo(f"new key {tok.b64url_encode(bytes(new.kid))} is active for {org.name}")
+
+    @app.cli.command("compromise-key")
+    @click.argument("kid")
+    def compromise_key(kid: str):
+        """Mark a key compromised (KID in base64url, as on the trust list).
+
+        From now on every token it signed is refused except the serials recorded before now.
+        """
+        try:
+            raw = tok.b64url_decode(kid)
+        except ValueError:
+            raise click.UsageError("KID must be base64url, as shown on the trust list")
+        try:
+            key = keys.mark_compromised(raw)
+        except ApiError as err:
+            raise click.UsageError(err.detail)
+        db.session.commit()
+        click.echo(f"key {kid} marked compromised at {key.compromised_at.isoformat()}Z")

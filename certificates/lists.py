@@ -1,0 +1,87 @@
+"""The trust list and the status list: what an offline verifier needs, signed by the regulator.
+
+The trust list carries every signing key ever used for certificates (active, retired or
+compromised) with its organisation and that organisation's accreditation periods, so a verifier
+can decide ``issuer_not_accredited`` at signing time. The status list carries revoked and
+suspended serials and, for each compromised key, the serials the registry recorded before the
+compromise. Both carry ``issued_at`` so a cached copy's age is known.
+"""
+from __future__ import annotations
+
+from datetime import timezone
+
+from sqlalchemy import select
+
+from training.catalogue import load_catalogue
+from training.db import db, utcnow
+from training.evidence import CHINA
+from training.models import Accreditation
+
+from . import token as tok
+from .keys import list_key
+from .models import Certificate, SigningKey
+
+
+def _rfc3339(dt) -> str | None:
+    return dt.replace(tzinfo=timezone.utc).isoformat() if dt else None
+
+
+def accreditation_periods(org_id: str) -> list[dict]:
+    """Inclusive China-date periods during which the body was active for each category."""
+    out = []
+    for acc in db.session.scalars(select(Accreditation).where(Accreditation.organization_id == org_id)):
+        spans, start = [], acc.valid_from
+        for ev in acc.events[1:]:
+            day = (ev.at + CHINA).date()
+            if ev.status == "active" and start is None:
+                start = max(day, acc.valid_from)
+            elif ev.status != "active" and start is not None:
+                spans.append((start, min(day, acc.valid_until)))
+                start = None
+        if start is not None:
+            spans.append((start, acc.valid_until))
+        for cat in acc.categories:
+            out += [{"category": cat.category, "valid_from": str(a), "valid_until": str(b)}
+                    for a, b in spans if a <= b]
+    return sorted(out, key=lambda p: (p["category"], p["valid_from"]))
+
+
+def _key_entry(key: SigningKey) -> dict:
+    return {"kid": tok.b64url_encode(bytes(key.kid)), "alg": "EdDSA", "crv": "Ed25519",
+            "x": tok.b64url_encode(bytes(key.public_key)), "organization_id": key.organization_id,
+            "organization_name": key.organization.name,
+            "accreditations": accreditation_periods(key.organization_id),
+            "not_before": _rfc3339(key.not_before), "not_after": _rfc3339(key.not_after),
+            "status": key.status, "compromised_at": _rfc3339(key.compromised_at)}
+
+
+def trust_list(signer) -> dict:
+    signing = list_key(signer)
+    keys = db.session.scalars(select(SigningKey).where(SigningKey.purpose == "certificates")
+                              .order_by(SigningKey.not_before)).all()
+    cats = sorted(load_catalogue().categories.values(), key=lambda c: c.token_code)
+    doc = {"issued_at": _rfc3339(utcnow()), "version": 1,
+           "issuer": {"organization_id": signing.organization_id, "organization_name": signing.organization.name,
+                      "kid": tok.b64url_encode(bytes(signing.kid)), "x": tok.b64url_encode(bytes(signing.public_key))},
+           "categories": [{"code": c.code, "token_code": c.token_code, "name": c.name} for c in cats],
+           "keys": [_key_entry(k) for k in keys]}
+    return signer.sign_document(signing, doc)
+
+
+def status_list(signer) -> dict:
+    signing = list_key(signer)
+    rows = db.session.execute(select(Certificate.serial, Certificate.status, Certificate.status_at)
+                              .where(Certificate.status.in_(("revoked", "suspended")))
+                              .order_by(Certificate.serial)).all()
+    compromised = []
+    for key in db.session.scalars(select(SigningKey).where(SigningKey.status == "compromised")):
+        allowed = db.session.scalars(select(Certificate.serial).where(
+            Certificate.kid == key.kid, Certificate.created_at < key.compromised_at).order_by(Certificate.serial)).all()
+        compromised.append({"kid": tok.b64url_encode(bytes(key.kid)), "compromised_at": _rfc3339(key.compromised_at),
+                            "allowed_serials": list(allowed)})
+    doc = {"issued_at": _rfc3339(utcnow()), "version": 1,
+           "revoked": [{"serial": s, "at": _rfc3339(at)} for s, st, at in rows if st == "revoked"],
+           "suspended": [{"serial": s, "at": _rfc3339(at)} for s, st, at in rows if st == "suspended"],
+           "compromised_keys": compromised}
+    return signer.sign_document(signing, doc)
+

@@ -1,0 +1,175 @@
+"""Issuance, status changes and the three-yearly review of certificates.
+
+Issuance checks accreditation first (403), then the evidence (422, one error per reason), signs
+the token, renders the QR images once, and writes the certificate, its evidence snapshot and its
+token in the caller's one transaction. Status changes never delete; they append events.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from training import audit
+from training.catalogue import load_catalogue
+from training.db import db, utcnow
+from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from training.evidence import CHINA, evidence_for, training_hours
+from training.models import Organization, Worker
+from training.service import accredited
+
+from . import qr
+from . import token as tok
+from .keys import ensure_key
+from .models import Certificate, CertificateEvent, CertificateToken
+from .signals import certificate_issued, certificate_status_changed
+
+EVIDENCE_MESSAGES = {
+    "insufficient_hours": "The worker has not completed the category's required training hours.",
+    "no_passed_exam": "No passed exam recorded by an exam centre for this category.",
+    "exam_before_training": "The exam was taken before the required training hours were complete.",
+    "exam_expired": "The passed exam is older than the period a pass stays good for (12 months).",
+    "retake_beyond_limit": "The pass came on a retake beyond the one allowed without retraining.",
+}
+
+
+def china_today(now: datetime | None = None) -> date:
+    return ((now or utcnow()) + CHINA).date()
+
+
+def add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def _dates(category, today: date, valid_until: date | None = None) -> tuple[date, date]:
+    valid_until = valid_until or add_years(today, category.validity_years) - timedelta(days=1)
+    review_due = min(add_years(today, category.review_interval_years) - timedelta(days=1), valid_until)
+    return valid_until, review_due
+
+
+def _sign(cert: Certificate, key, signer, base_url: str, now: datetime) -> None:
+    """(Re-)sign the certificate's token under its serial and render its QR images once."""
+    cat = load_catalogue().category(cert.category)
+    claims = tok.CertificateClaims(
+        serial=tok.parse_serial(cert.serial), issuer_id=cert.issuer_id, category_code=cat.token_code,
+        holder_name=cert.worker.name, holder_id_masked=cert.worker.id_masked,
+        issued_at=int(now.replace(tzinfo=timezone.utc).timestamp()),
+        expires_at=tok.date_to_epoch_end(cert.valid_until), review_due_at=tok.date_to_epoch_end(cert.review_due))
+    cert.token = signer.sign_token(key, claims)
+    cert.kid = key.kid
+    cert.qr_text = tok.qr_text(cert.token, base_url)
+    cert.qr_version = qr.qr_version(cert.qr_text)
+    cert.qr_png, cert.qr_svg = qr.render_png(cert.qr_text), qr.render_svg(cert.qr_text)
+    db.session.add(cert)
+    db.session.flush()  # the certificate row first: its tokens refer to it
+    db.session.add(CertificateToken(token_hash=hashlib.sha256(cert.token).digest(), serial=cert.serial,
+                                    signed_at=now))
+
+
+def _event(cert: Certificate, event: str, caller, reason: str | None = None) -> None:
+    db.session.add(CertificateEvent(serial=cert.serial, event=event, reason=reason,
+                                    by_org=caller.org_id if caller else None,
+                                    by_key=caller.key_id if caller else None))
+    audit.record(f"certificate.{event}", actor_org=caller and caller.org_id, actor_key=caller and caller.key_id,
+                 subject=cert.serial, detail={"reason": reason} if reason else None)
+
+
+def current_holding(worker_id: str, category: str) -> Certificate | None:
+    """A certificate of the category the worker still holds (valid or suspended, not expired)."""
+    return db.session.scalar(select(Certificate).where(
+        Certificate.worker_id == worker_id, Certificate.category == category,
+        Certificate.status.in_(("valid", "suspended")), Certificate.valid_until >= china_today()).limit(1))
+
+
+def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
+    worker = db.session.get(Worker, data["worker_id"])
+    category = load_catalogue().category(data["category"])
+    now = utcnow()
+    if not accredited(caller.org_id, category.code, now + CHINA):
+        raise Forbidden("This training body holds no active accreditation for the category today.")
+    if worker is None:
+        raise Unprocessable("Unknown worker.", [field_error("worker_id", "not_found", "No worker with this id.")])
+    ev = evidence_for(worker.id, category.code, now)
+    if ev.problems:
+        raise Unprocessable("The evidence does not support issuing this certificate.",
+                            [field_error("evidence", p, EVIDENCE_MESSAGES[p]) for p in ev.problems])
+    held = current_holding(worker.id, category.code)
+    if held is not None:
+        raise Conflict(f"The worker already holds certificate {held.serial} for this category; "
+                       "reprint its card instead of issuing another.", serial=held.serial)
+    issuer = db.session.get(Organization, caller.org_id)
+    valid_until, review_due = _dates(category, china_today(now))
+    cert = Certificate(serial=tok.serial_text(tok.new_serial()), worker=worker, worker_id=worker.id,
+                       category=category.code, issuer=issuer, issuer_id=issuer.id, issued_at=now,
+                       valid_until=valid_until, review_due=review_due, status="valid",
+                       evidence=json.dumps(_snapshot(ev), ensure_ascii=False))
+    _sign(cert, ensure_key(issuer, signer), signer, base_url, now)
+    _event(cert, "issued", caller)
+    certificate_issued.send(cert)
+    return cert
+
+
+def _snapshot(ev) -> dict:
+    return {"required_hours": ev.required_hours, "credited_hours": ev.credited_hours,
+            "hours_completed_at": ev.hours_completed_at.isoformat() if ev.hours_completed_at else None,
+            "exam_id": ev.exam_id, "exam_taken_at": ev.exam_passed_at.isoformat() if ev.exam_passed_at else None,
+            "attendance_ids": ev.attendance_ids, "exam_ids": ev.exam_ids}
+
+
+def get_certificate(serial: str) -> Certificate:
+    raw = tok.parse_serial(serial) if isinstance(serial, str) and len(serial) <= 40 else None
+    cert = db.session.get(Certificate, tok.serial_text(raw)) if raw else None
+    if cert is None:
+        raise NotFound("No certificate with this serial.")
+    return cert
+
+
+def effective_status(cert: Certificate, today: date | None = None) -> str:
+    if cert.status != "valid":
+        return cert.status
+    return "expired" if cert.valid_until < (today or china_today()) else "valid"
+
+
+TRANSITIONS = {"revoke": ({"valid", "suspended"}, "revoked"), "suspend": ({"valid"}, "suspended"),
+               "reinstate": ({"suspended"}, "valid")}
+
+
+def change_status(cert: Certificate, action: str, reason: str, caller) -> Certificate:
+    if caller.kind != "regulator" and caller.org_id != cert.issuer_id:
+        raise Forbidden("Only the certificate's issuer or a regulator may do this.")
+    allowed, target = TRANSITIONS[action]
+    if cert.status not in allowed:
+        raise Conflict(f"A {cert.status} certificate cannot be {target}.")
+    cert.status, cert.status_reason, cert.status_at = target, reason, utcnow()
+    db.session.flush()
+    _event(cert, {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[action], caller, reason)
+    certificate_status_changed.send(cert, event=action)
+    return cert
+
+
+def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Certificate:
+    if caller.org_id != cert.issuer_id:
+        raise Forbidden("Only the certificate's issuer reviews it.")
+    if effective_status(cert) != "valid":
+        raise Conflict(f"A {effective_status(cert)} certificate cannot be reviewed.")
+    category = load_catalogue().category(cert.category)
+    last = db.session.scalar(select(CertificateEvent.at).where(
+        CertificateEvent.serial == cert.serial, CertificateEvent.event.in_(("issued", "reviewed")))
+        .order_by(CertificateEvent.at.desc()).limit(1)) or cert.issued_at
+    hours = training_hours(cert.worker_id, cert.category, kinds=("refresher",), since=last)[0]
+    if hours < category.refresher_hours:
+        raise Unprocessable("Not enough refresher training recorded since the last review.", [field_error(
+            "evidence", "insufficient_refresher_hours",
+            f"{hours:g} of {category.refresher_hours:g} refresher hours recorded since {last.date()}.")])
+    base = max(cert.review_due + timedelta(days=1), china_today())
+    cert.review_due = min(add_years(base, category.review_interval_years) - timedelta(days=1), cert.valid_until)
+    issuer = db.session.get(Organization, cert.issuer_id)
+    _sign(cert, ensure_key(issuer, signer), signer, base_url, utcnow())
+    db.session.flush()
+    _event(cert, "reviewed", caller, f"{hours:g} refresher hours")
+    return cert
