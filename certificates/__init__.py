@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from training.signals import accreditation_changed
+
 from .signing import Signer
 
 
@@ -17,3 +19,19 @@ def init_app(app: Flask) -> None:
     app.extensions["signer"] = Signer(app.config["ANZHENG_KEY_PASSPHRASE"])
     app.register_blueprint(views.bp)
     register_cli(app)
+    accreditation_changed.connect(_on_accreditation, weak=False)
+
+
+def _on_accreditation(acc, **_):
+    """Accreditation is part of the trust list: a change must reach every verifier's key table;
+    an accredited training body gets its own signing key straight away."""
+    from flask import current_app
+
+    from training.db import db
+    from training.models import Organization
+
+    from .keys import bump_generation, ensure_key
+    org = db.session.get(Organization, acc.organization_id)
+    if org.kind == "training_body" and acc.status == "active":
+        ensure_key(org, current_app.extensions["signer"])
+    bump_generation()

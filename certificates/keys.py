@@ -6,6 +6,8 @@ stays as ``compromised``, and only serials the registry recorded before the comp
 """
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select, update
 
 from training import audit
@@ -19,11 +21,16 @@ GENERATION = "signing_keys_generation"
 
 
 def bump_generation() -> None:
-    """Tell every worker process that the key table changed (they re-read it on next use)."""
+    """Tell every worker process that the key table changed (they re-read it on next use).
+
+    A fresh random value rather than a counter: a restored or rebuilt database can never
+    present a value a process already cached against.
+    """
+    value = secrets.randbelow(2 ** 31 - 1) + 1
     if db.session.get(Meta, GENERATION) is None:
-        db.session.add(Meta(key=GENERATION, value=0))
+        db.session.add(Meta(key=GENERATION, value=value))
         db.session.flush()
-    db.session.execute(update(Meta).where(Meta.key == GENERATION).values(value=Meta.value + 1))
+    db.session.execute(update(Meta).where(Meta.key == GENERATION).values(value=value))
 
 
 def active_key(org_id: str, purpose: str = "certificates") -> SigningKey | None:

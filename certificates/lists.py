@@ -55,17 +55,36 @@ def _key_entry(key: SigningKey) -> dict:
             "status": key.status, "compromised_at": _rfc3339(key.compromised_at)}
 
 
-def trust_list(signer) -> dict:
-    signing = list_key(signer)
+def trust_document(signing: SigningKey | None = None) -> dict:
+    """The trust list's content, unsigned: what online verification indexes directly."""
     keys = db.session.scalars(select(SigningKey).where(SigningKey.purpose == "certificates")
                               .order_by(SigningKey.not_before)).all()
     cats = sorted(load_catalogue().categories.values(), key=lambda c: c.token_code)
     doc = {"issued_at": _rfc3339(utcnow()), "version": 1,
-           "issuer": {"organization_id": signing.organization_id, "organization_name": signing.organization.name,
-                      "kid": tok.b64url_encode(bytes(signing.kid)), "x": tok.b64url_encode(bytes(signing.public_key))},
            "categories": [{"code": c.code, "token_code": c.token_code, "name": c.name} for c in cats],
            "keys": [_key_entry(k) for k in keys]}
-    return signer.sign_document(signing, doc)
+    if signing is not None:
+        doc["issuer"] = {"organization_id": signing.organization_id,
+                         "organization_name": signing.organization.name,
+                         "kid": tok.b64url_encode(bytes(signing.kid)),
+                         "x": tok.b64url_encode(bytes(signing.public_key))}
+    return doc
+
+
+def trust_list(signer) -> dict:
+    signing = list_key(signer)
+    return signer.sign_document(signing, trust_document(signing))
+
+
+def compromised_keys() -> list[dict]:
+    """Each compromised key with the serials the registry recorded before the compromise."""
+    out = []
+    for key in db.session.scalars(select(SigningKey).where(SigningKey.status == "compromised")):
+        allowed = db.session.scalars(select(Certificate.serial).where(
+            Certificate.kid == key.kid, Certificate.created_at < key.compromised_at).order_by(Certificate.serial)).all()
+        out.append({"kid": tok.b64url_encode(bytes(key.kid)), "compromised_at": _rfc3339(key.compromised_at),
+                    "allowed_serials": list(allowed)})
+    return out
 
 
 def status_list(signer) -> dict:
@@ -73,15 +92,9 @@ def status_list(signer) -> dict:
     rows = db.session.execute(select(Certificate.serial, Certificate.status, Certificate.status_at)
                               .where(Certificate.status.in_(("revoked", "suspended")))
                               .order_by(Certificate.serial)).all()
-    compromised = []
-    for key in db.session.scalars(select(SigningKey).where(SigningKey.status == "compromised")):
-        allowed = db.session.scalars(select(Certificate.serial).where(
-            Certificate.kid == key.kid, Certificate.created_at < key.compromised_at).order_by(Certificate.serial)).all()
-        compromised.append({"kid": tok.b64url_encode(bytes(key.kid)), "compromised_at": _rfc3339(key.compromised_at),
-                            "allowed_serials": list(allowed)})
     doc = {"issued_at": _rfc3339(utcnow()), "version": 1,
            "revoked": [{"serial": s, "at": _rfc3339(at)} for s, st, at in rows if st == "revoked"],
            "suspended": [{"serial": s, "at": _rfc3339(at)} for s, st, at in rows if st == "suspended"],
-           "compromised_keys": compromised}
+           "compromised_keys": compromised_keys()}
     return signer.sign_document(signing, doc)
 

@@ -35,7 +35,8 @@ def _fresh_pg_database(worker: str) -> str:
     import psycopg
     from sqlalchemy.engine import make_url
     base = make_url(PG_BASE.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"anzheng_test_{worker}"
+    # The pid keeps concurrent runs on one machine (a developer's and CI's) out of each other's way.
+    name = f"anzheng_test_{worker}_{os.getpid()}"
     admin = base.set(drivername="postgresql")
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -60,10 +61,23 @@ def _app(request, tmp_path_factory):
     with app.app_context():
         from training.db import db
         db.engine.dispose()
+    if request.param == "postgresql":
+        _drop_pg_database(url)
+
+
+def _drop_pg_database(url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+    u = make_url(url)
+    admin = u.set(drivername="postgresql", database=make_url(PG_BASE).database)
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
 
 
 def _clean(app) -> None:
     from training.db import db
+    from verify.service import KeyTable
+    app.extensions["key_table"] = KeyTable()  # per-process caches start empty with the tables
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)] + ["alembic_version_unused"]
         tables = [t for t in tables if t in db.metadata.tables]

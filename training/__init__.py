@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 
 from .config import secret_bytes
 from .db import configure_sqlite, db
+from . import i18n
 from .errors import register_handlers
 from .identity import IdentityProtector
 
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.extensions["identity"] = IdentityProtector(secret_bytes(app.config, "ANZHENG_ID_HASH_KEY"),
                                                    secret_bytes(app.config, "ANZHENG_ID_ENC_KEY"))
     register_handlers(app)
+    i18n.init_app(app)
     from . import evidence_views, views  # noqa: F401  (routes register on import)
     from .cli import register_cli
     app.register_blueprint(views.bp)

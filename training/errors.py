@@ -65,6 +65,10 @@ class Conflict(ApiError):
     status, title = 409, "Conflict"
 
 
+class PayloadTooLarge(ApiError):
+    status, title = 413, "Body too large"
+
+
 class Unprocessable(ApiError):
     """Validation failed, or the evidence does not support what was asked."""
     status, title = 422, "Unprocessable request"

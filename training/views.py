@@ -21,7 +21,8 @@ from .schemas import (AccreditationCreateRequestSchema, AccreditationPatchReques
                       OrganizationCreateRequestSchema, OrganizationSchema, PersonCreateRequestSchema,
                       PersonSchema, RoleSchema, SiteCreateRequestSchema, SiteSchema)
 
-bp = Blueprint("training", __name__)
+bp = Blueprint("training", __name__, static_folder="static", static_url_path="/assets",
+               template_folder="templates")
 API = "/api/v1"
 PEOPLE_KINDS = ("training_body", "exam_centre", "regulator") + EMPLOYER_KINDS
 TRAINER_KINDS = ("training_body", "regulator") + EMPLOYER_KINDS

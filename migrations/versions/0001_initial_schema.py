@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 08:34:52.451497
+Create Date: 2026-11-29 08:37:26.882828
 
 """
 from alembic import op
@@ -59,6 +59,12 @@ def upgrade():
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organizations_kind'), ['kind'], unique=False)
 
+    op.create_table('rate_counters',
+    sa.Column('bucket', sa.String(length=100), nullable=False),
+    sa.Column('window', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('bucket', 'window')
+    )
     op.create_table('trainers',
     sa.Column('id', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -262,6 +268,33 @@ def upgrade():
         batch_op.create_index('ix_certificates_issuer_time', ['issuer_id', 'issued_at'], unique=False)
         batch_op.create_index('ix_certificates_worker_category', ['worker_id', 'category'], unique=False)
 
+    op.create_table('scans',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('serial', sa.String(length=19), nullable=True),
+    sa.Column('token_hash', sa.LargeBinary(length=32), nullable=True),
+    sa.Column('result', sa.String(length=30), nullable=False),
+    sa.Column('reasons', sa.Text(), nullable=False),
+    sa.Column('organization_id', sa.String(length=16), nullable=False),
+    sa.Column('key_id', sa.String(length=16), nullable=False),
+    sa.Column('officer_name', sa.String(length=100), nullable=True),
+    sa.Column('officer_badge', sa.String(length=50), nullable=True),
+    sa.Column('site_id', sa.String(length=16), nullable=True),
+    sa.Column('latitude', sa.Float(), nullable=True),
+    sa.Column('longitude', sa.Float(), nullable=True),
+    sa.Column('scanned_at', sa.DateTime(), nullable=True),
+    sa.Column('clock_offset_s', sa.Integer(), nullable=True),
+    sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.Column('offline', sa.Integer(), nullable=False),
+    sa.Column('client_ref', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('client_ref')
+    )
+    with op.batch_alter_table('scans', schema=None) as batch_op:
+        batch_op.create_index('ix_scans_received', ['received_at'], unique=False)
+        batch_op.create_index('ix_scans_serial_time', ['serial', 'received_at'], unique=False)
+
     op.create_table('certificate_events',
     sa.Column('id', sa.String(length=16), nullable=False),
     sa.Column('serial', sa.String(length=19), nullable=False),
@@ -299,6 +332,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_certificate_events_serial'))
 
     op.drop_table('certificate_events')
+    with op.batch_alter_table('scans', schema=None) as batch_op:
+        batch_op.drop_index('ix_scans_serial_time')
+        batch_op.drop_index('ix_scans_received')
+
+    op.drop_table('scans')
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.drop_index('ix_certificates_worker_category')
         batch_op.drop_index('ix_certificates_issuer_time')
@@ -347,6 +385,7 @@ def downgrade():
     op.drop_table('accreditations')
     op.drop_table('workers')
     op.drop_table('trainers')
+    op.drop_table('rate_counters')
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organizations_kind'))
 

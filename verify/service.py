@@ -1,0 +1,133 @@
+"""Online verification: the pure verdict, then the registry, the certificate's status and the
+findings that stand against it; and the scan record when an inspector's key asks.
+
+The hot path: one signature check and a few indexed Core lookups, no ORM objects, nothing
+rendered. The trust list is indexed once per process and re-read only when the key table's
+generation (bumped on any key or accreditation change) moves.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+
+from certificates.keys import GENERATION
+from certificates.lists import compromised_keys, trust_document
+from certificates.models import Certificate, CertificateToken
+from certificates.token import extract_token
+from training.catalogue import load_catalogue
+from training.db import db, utcnow
+from training.evidence import CHINA
+from training.models import Meta, Organization, Worker
+
+from .verdict import StatusIndex, TrustIndex, check_token
+
+PRIVILEGED = ("inspectorate", "regulator")
+_C, _T, _O, _W = (Certificate.__table__.c, CertificateToken.__table__.c, Organization.__table__.c,
+                  Worker.__table__.c)
+_REGISTRY = (select(_C.serial, _C.status, _C.valid_until, _C.review_due, _C.open_findings,
+                    _C.confirmed_findings, _C.category, _C.issued_at, _C.issuer_id, _O.name, _W.name,
+                    _W.id_masked, _C.worker_id)
+             .select_from(CertificateToken.__table__.join(Certificate.__table__, _C.serial == _T.serial)
+                          .join(Organization.__table__, _O.id == _C.issuer_id)
+                          .join(Worker.__table__, _W.id == _C.worker_id))
+             .where(_T.token_hash == bindparam("h")))
+_GEN = select(Meta.__table__.c.value).where(Meta.__table__.c.key == GENERATION)
+
+
+@dataclass
+class Outcome:
+    result: str
+    reasons: tuple[str, ...]
+    certificate: dict | None = None
+    serial: str | None = None
+    token_hash: bytes | None = None
+    worker_id: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class KeyTable:
+    """This process's index of the trust list (and compromised keys' allowed serials)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.generation = None
+        self.trust: TrustIndex | None = None
+        self.status: StatusIndex | None = None
+
+    def current(self) -> tuple[TrustIndex, StatusIndex]:
+        generation = db.session.execute(_GEN).scalar() or 0
+        if generation != self.generation or self.trust is None:
+            with self._lock:
+                doc = trust_document()
+                self.trust = TrustIndex.from_document(doc)
+                self.status = StatusIndex.from_document({
+                    "issued_at": doc["issued_at"], "revoked": [], "suspended": [],
+                    "compromised_keys": compromised_keys()})
+                self.generation = generation
+        return self.trust, self.status
+
+
+def mask_name(name: str) -> str:
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def _certificate(row, privileged: bool) -> dict:
+    cat = load_catalogue().category(row.category)
+    out = {"serial": row.serial, "category": row.category, "category_name": cat.name if cat else row.category,
+           "holder_name": row[10] if privileged else mask_name(row[10]), "holder_id_masked": row.id_masked,
+           "issuer": {"id": row.issuer_id, "name": row[9]}, "valid_until": str(row.valid_until),
+           "review_due": str(row.review_due)}
+    if privileged:
+        out.update(worker_id=row.worker_id, issued_at=row.issued_at.isoformat() + "+00:00",
+                   open_findings=row.open_findings, confirmed_findings=row.confirmed_findings)
+    return out
+
+
+def verify_text(text: str, table: KeyTable, caller_kind: str | None, now: datetime | None = None) -> Outcome:
+    """The online verdict for any scanned text; never raises for bad input."""
+    now = now or utcnow()
+    ours, token = extract_token(text if isinstance(text, str) else "")
+    if not ours:
+        return Outcome("not_ours", ("not_our_code",))
+    if token is None:
+        return Outcome("forged", ("malformed_token",))
+    trust, status = table.current()
+    pure = check_token(token, trust, status, int((now - datetime(1970, 1, 1)).total_seconds()))
+    if pure.result == "forged":
+        return Outcome("forged", pure.reasons, token_hash=hashlib.sha256(token).digest())
+    digest = hashlib.sha256(token).digest()
+    row = db.session.execute(_REGISTRY, {"h": digest}).first()
+    if row is None:
+        return Outcome("unregistered", ("not_in_registry", "signature_valid"), serial=pure.claims.serial_text,
+                       token_hash=digest)
+    privileged = caller_kind in PRIVILEGED
+    result, reasons = _standing(row, pure.result, privileged, (now + CHINA).date())
+    return Outcome(result, reasons, _certificate(row, privileged), row.serial, digest, row.worker_id)
+
+
+def _standing(row, pure_result: str, privileged: bool, today) -> tuple[str, tuple[str, ...]]:
+    checked = ("signature_valid", "registry_checked")
+    if row.status == "revoked":
+        return "revoked", ("certificate_revoked",) + checked
+    if row.status == "suspended":
+        return "suspended", ("certificate_suspended",) + checked
+    if pure_result == "issuer_not_accredited":
+        return "issuer_not_accredited", ("issuer_not_accredited",) + checked
+    if row.valid_until < today:
+        return "expired", ("certificate_expired",) + checked
+    if row.review_due < today:
+        return "review_overdue", ("review_overdue",) + checked
+    if row.confirmed_findings:
+        return "suspect", ("findings_confirmed",) + checked
+    if privileged and row.open_findings:
+        return "suspect", ("findings_open",) + checked
+    return "valid", checked
+

@@ -1,0 +1,294 @@
+"""The offline verdict: what an inspector's device concludes from one scanned code.
+
+Pure and self-contained: the caller hands in the scanned text, the cached trust list and
+status list (as indexes built once) and the time; nothing here reads a database, the network
+or a clock, and nothing here may hold a private key or import the signer. A verdict is a value,
+never an exception: every input text yields one (docs/token.md gives the code's forms).
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+from certificates.token import (
+    CertificateClaims,
+    MalformedToken,
+    b64url_decode,
+    date_to_epoch_end,
+    decode,
+    extract_token,
+    kid_for,
+    parse_serial,
+    sign_document_bytes,  # re-exported: the one canonical form lives beside the token codec
+)
+from verify.messages import message
+
+RESULTS = ("valid", "not_ours", "forged", "revoked", "suspended", "issuer_not_accredited",
+           "expired", "review_overdue")
+_AUTHENTIC = ("signature_valid", "offline_registry_not_checked")
+_KEY_STATUSES = ("active", "retired", "compromised")
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)", re.ASCII)
+_DAY = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+_NEVER = 1 << 62  # a key without not_after: later than any iat a token can carry
+
+
+@dataclass(frozen=True)
+class Verdict:
+    result: str
+    reasons: tuple[str, ...]
+    claims: CertificateClaims | None  # only ever set once the signature has checked out
+    offline: bool = True
+
+    def reason_list(self, lang: str = "zh") -> list[dict]:
+        return [{"code": code, "message": message(code, lang)} for code in self.reasons]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    kid: bytes
+    verify_key: VerifyKey
+    organization_id: str
+    organization_name: str
+    not_before: int
+    not_after: int
+    compromised: bool
+    accredited: dict  # token_code -> ((start, end), ...) epoch seconds, end exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class TrustIndex:
+    issued_at: int
+    keys: dict  # kid bytes -> KeyEntry
+    categories: dict  # token_code -> category code
+
+    @classmethod
+    def from_document(cls, doc: dict) -> "TrustIndex":
+        """Index a trust list whose signature the caller has already checked."""
+        categories = {}
+        for raw in _get(doc, "categories", list):
+            token_code = _get(raw, "token_code", int)
+            if token_code < 0 or token_code in categories:
+                raise ValueError(f"bad or repeated token_code {token_code}")
+            categories[token_code] = _get(raw, "code", str)
+            _get(raw, "name", str)
+        by_code = {code: token_code for token_code, code in categories.items()}
+        keys = {}
+        for raw in _get(doc, "keys", list):
+            entry = _key_entry(raw, by_code)
+            if entry.kid in keys:
+                raise ValueError("repeated kid")
+            keys[entry.kid] = entry
+        return cls(_instant(_get(doc, "issued_at", str)), keys, categories)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusIndex:
+    issued_at: int
+    revoked: dict  # serial bytes -> epoch seconds
+    suspended: dict  # serial bytes -> epoch seconds
+    compromised: dict  # kid bytes -> frozenset of serials issued before the compromise
+
+    @classmethod
+    def from_document(cls, doc: dict) -> "StatusIndex":
+        """Index a status list whose signature the caller has already checked."""
+        compromised = {}
+        for raw in _get(doc, "compromised_keys", list):
+            _instant(_get(raw, "compromised_at", str))
+            serials = _get(raw, "allowed_serials", list)
+            compromised[_b64(raw, "kid", 8)] = frozenset(_serial(s) for s in serials)
+        return cls(_instant(_get(doc, "issued_at", str)), _serial_times(doc, "revoked"),
+                   _serial_times(doc, "suspended"), compromised)
+
+
+def verify_document_signature(doc: dict, public_key_raw: bytes) -> bool:
+    """Whether `doc` (a trust or status list) is signed by `public_key_raw`. False, never an
+    exception, for any malformed document or signature member."""
+    sig = doc.get("signature") if isinstance(doc, dict) else None
+    if not isinstance(sig, dict) or sig.get("alg") != "EdDSA":
+        return False
+    try:
+        if b64url_decode(sig.get("kid")) != kid_for(public_key_raw):
+            return False
+        VerifyKey(public_key_raw).verify(sign_document_bytes(doc), b64url_decode(sig.get("value")))
+    except (BadSignatureError, ValueError, TypeError):
+        return False  # nacl's and rfc8785's errors are ValueError/TypeError subclasses
+    return True
+
+
+def verify_offline(text: str, trust: TrustIndex, status: StatusIndex, now) -> Verdict:
+    """The verdict for a scanned text. `now`: epoch seconds or an aware datetime."""
+    ours, token = extract_token(text)
+    if not ours:
+        return _NOT_OURS
+    if token is None:
+        return _FORGED["malformed_token"]
+    return check_token(token, trust, status, now)
+
+
+def check_token(token: bytes, trust: TrustIndex, status: StatusIndex, now) -> Verdict:
+    """The verdict for a token's bytes: authenticity first (any doubt is `forged`), then its
+    standing. The hot path: everything it looks up was indexed in advance."""
+    if type(now) is not int:
+        now = _epoch(now)
+    try:
+        decoded = decode(token)
+    except MalformedToken:
+        return _FORGED["malformed_token"]
+    key = trust.keys.get(decoded.kid)
+    if key is None:
+        return _FORGED["unknown_key"]
+    try:
+        # Ed25519 whatever the token says: decode() accepted only the header naming it.
+        key.verify_key.verify(decoded.sig_structure, decoded.signature)
+    except BadSignatureError:
+        return _FORGED["bad_signature"]
+    claims = decoded.claims
+    doubt = _doubt(key, decoded.kid, claims, trust, status)
+    if doubt is not None:
+        return _FORGED[doubt]
+    result = _standing(key, claims, status, now)
+    # One __dict__ instead of the frozen __init__'s setattr per field: same Verdict, cheaper.
+    verdict = _new_object(Verdict)
+    _set_attribute(verdict, "__dict__", {"result": result, "reasons": _REASONS[result],
+                                         "claims": claims, "offline": True})
+    return verdict
+
+
+def _doubt(key: KeyEntry, kid: bytes, claims: CertificateClaims, trust: TrustIndex,
+           status: StatusIndex) -> str | None:
+    """Why a correctly signed token is still not to be believed, if it is not."""
+    # Whoever holds a stolen key can write any iat, so only serials listed as issued before
+    # the theft still count; the newer of the two lists may be the one that knows.
+    allowed = status.compromised.get(kid)
+    if (key.compromised or allowed is not None) and claims.serial not in (allowed or ()):
+        return "compromised_key"
+    if not key.not_before <= claims.issued_at <= key.not_after:
+        return "key_not_valid_at_signing"
+    if claims.issuer_id != key.organization_id:
+        return "issuer_mismatch"
+    if claims.category_code not in trust.categories:
+        return "unknown_category"
+    return None
+
+
+def _standing(key: KeyEntry, claims: CertificateClaims, status: StatusIndex, now: int) -> str:
+    if claims.serial in status.revoked:
+        return "revoked"
+    if claims.serial in status.suspended:
+        return "suspended"
+    if not _accredited(key, claims.category_code, claims.issued_at):
+        return "issuer_not_accredited"
+    if now >= claims.expires_at:
+        return "expired"
+    if now >= claims.review_due_at:
+        return "review_overdue"
+    return "valid"
+
+
+def _accredited(key: KeyEntry, category: int, at: int) -> bool:
+    for start, end in key.accredited.get(category, ()):
+        if start <= at < end:
+            return True
+    return False
+
+
+def _epoch(now) -> int:
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime: a naive one's zone is a guess")
+        return int(now.timestamp())
+    if isinstance(now, (int, float)) and not isinstance(now, bool):
+        return now
+    raise TypeError("now must be epoch seconds or an aware datetime")
+
+
+# Verdicts without claims are the same every time, so they are made once.
+_NOT_OURS = Verdict("not_ours", ("not_our_code",), None, True)
+_FORGED = {
+    code: Verdict("forged", (code,), None, True)
+    for code in ("malformed_token", "unknown_key", "bad_signature", "compromised_key",
+                 "key_not_valid_at_signing", "issuer_mismatch", "unknown_category")
+}
+_REASONS = {
+    "valid": _AUTHENTIC,
+    "revoked": ("certificate_revoked", *_AUTHENTIC),
+    "suspended": ("certificate_suspended", *_AUTHENTIC),
+    "issuer_not_accredited": ("issuer_not_accredited", *_AUTHENTIC),
+    "expired": ("certificate_expired", *_AUTHENTIC),
+    "review_overdue": ("review_overdue", *_AUTHENTIC),
+}
+
+
+# --- reading the documents -----------------------------------------------------------------
+
+
+def _key_entry(raw: dict, by_code: dict) -> KeyEntry:
+    if _get(raw, "alg", str) != "EdDSA" or _get(raw, "crv", str) != "Ed25519":
+        raise ValueError("trust list keys are Ed25519 only")
+    kid, x = _b64(raw, "kid", 8), _b64(raw, "x", 32)
+    if kid_for(x) != kid:
+        raise ValueError("kid is not the hash of its key")
+    status = _get(raw, "status", str)
+    if status not in _KEY_STATUSES:
+        raise ValueError(f"unknown key status {status!r}")
+    compromised_at = _get(raw, "compromised_at", (str, type(None)))
+    if compromised_at is not None:
+        _instant(compromised_at)
+    not_after = _get(raw, "not_after", (str, type(None)))
+    accredited = {}
+    for period in _get(raw, "accreditations", list):
+        token_code = by_code.get(_get(period, "category", str))
+        start = date_to_epoch_end(_day(_get(period, "valid_from", str))) - 86400
+        end = date_to_epoch_end(_day(_get(period, "valid_until", str)))
+        if token_code is None or end <= start:
+            raise ValueError("accreditation of an unknown category or an empty period")
+        accredited[token_code] = accredited.get(token_code, ()) + ((start, end),)
+    return KeyEntry(kid, VerifyKey(x), _get(raw, "organization_id", str),
+                    _get(raw, "organization_name", str), _instant(_get(raw, "not_before", str)),
+                    _NEVER if not_after is None else _instant(not_after),
+                    status == "compromised", accredited)
+
+
+def _serial_times(doc: dict, name: str) -> dict:
+    return {_serial(_get(e, "serial", str)): _instant(_get(e, "at", str))
+            for e in _get(doc, name, list)}
+
+
+def _get(obj, name: str, kind):
+    if not isinstance(obj, dict) or name not in obj:
+        raise ValueError(f"missing {name}")
+    value = obj[name]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"{name} has the wrong type")
+    return value
+
+
+def _b64(obj, name: str, size: int) -> bytes:
+    raw = b64url_decode(_get(obj, name, str))
+    if len(raw) != size:
+        raise ValueError(f"{name} must be {size} bytes")
+    return raw
+
+
+def _serial(text) -> bytes:
+    raw = parse_serial(text)
+    if raw is None:
+        raise ValueError(f"not a serial: {text!r}")
+    return raw
+
+
+def _instant(text: str) -> int:
+    if not _RFC3339.fullmatch(text):
+        raise ValueError(f"not an RFC 3339 time: {text!r}")
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def _day(text: str) -> date:
+    if not _DAY.fullmatch(text):
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
+    return date.fromisoformat(text)

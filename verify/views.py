@@ -1,0 +1,68 @@
+"""HTTP views of verification: the API verdict and the page behind every QR code."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from training.auth import current_caller
+from training.errors import PayloadTooLarge, TooManyRequests
+from training.http import json_body, json_response, write
+from training.i18n import current_lang
+from training.openapi import doc
+
+from . import ratelimit
+from .messages import message
+from .scans import record_scan
+from .schemas import VerdictSchema, VerifyRequestSchema
+from .service import PRIVILEGED, verify_text
+
+bp = Blueprint("verify", __name__, template_folder="templates")
+MAX_VERIFY_BODY = 16 * 1024
+
+
+def _limit_public() -> None:
+    """Keyless verification is limited per client; keyed callers are known and not limited."""
+    if current_caller() is not None:
+        return
+    wait = ratelimit.hit(f"verify:{request.remote_addr}", current_app.extensions["verify_limit"])
+    if wait is not None:
+        raise TooManyRequests("Too many verifications from this client; try again shortly.",
+                              headers={"Retry-After": str(wait)})
+
+
+def _reasons(codes, lang: str) -> list[dict]:
+    return [{"code": c, "message": message(c, lang)} for c in codes]
+
+
+@bp.post("/api/v1/verify")
+@doc("Verify any scanned text; inspectors' keys record the scan", body=VerifyRequestSchema,
+     response=VerdictSchema, tags=["verification"], errors=("400", "413", "422", "429"))
+@write
+def verify_api():
+    if (request.content_length or 0) > MAX_VERIFY_BODY:
+        raise PayloadTooLarge(f"A verification request is at most {MAX_VERIFY_BODY} bytes.")
+    _limit_public()
+    data = VerifyRequestSchema().load(json_body())
+    caller = current_caller()
+    kind = caller.kind if caller else None
+    outcome = verify_text(data["qr_text"], current_app.extensions["key_table"], kind)
+    body = {"result": outcome.result, "reasons": _reasons(outcome.reasons, current_lang()),
+            "certificate": outcome.certificate}
+    if caller is not None and kind in PRIVILEGED:
+        body["scan_id"] = record_scan(outcome, caller, data).id
+    return json_response(body)
+
+
+VERDICT_STYLE = {"valid": "ok", "suspect": "warn", "review_overdue": "warn"}
+
+
+@bp.get("/V/<path:rest>")
+@bp.get("/v/<path:rest>")
+def verify_page(rest):
+    try:
+        _limit_public()
+    except TooManyRequests as err:
+        return render_template("verdict.html", outcome=None, retry=err.extra["headers"]["Retry-After"]), 429
+    outcome = verify_text(request.base_url, current_app.extensions["key_table"], None)
+    lang = current_lang()
+    return render_template("verdict.html", outcome=outcome, style=VERDICT_STYLE.get(outcome.result, "bad"),
+                           reasons=_reasons(outcome.reasons, lang), retry=None)
