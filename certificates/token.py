@@ -130,29 +130,19 @@ def protected_header(kid: bytes) -> bytes:
 
 
 def encode_payload(claims: CertificateClaims) -> bytes:
-    """Deterministic CBOR of the claims; refuses (ValueError) claims a verifier would refuse,
-    so a certificate that cannot be verified is never signed."""
-    payload = cbor2.dumps(
-        {
-            1: claims.issuer_id,
-            4: claims.expires_at,
-            6: claims.issued_at,
-            7: claims.serial,
-            -65537: {
-                1: claims.category_code,
-                2: claims.holder_name,
-                3: claims.holder_id_masked,
-                4: claims.review_due_at,
-            },
-        },
-        canonical=True,
-    )
+    """Deterministic CBOR of the claims. ValueError for claims a verifier would refuse (wrong
+    types, empty text, a 9-byte serial), so a certificate that cannot verify is never signed."""
+    c = claims
     try:
-        if _parse_claims(payload) != claims:
-            raise MalformedToken("claims_changed_in_encoding")
-    except (MalformedToken, IndexError) as exc:
-        raise ValueError(f"claims cannot be encoded: {exc}") from None
-    return payload
+        payload = cbor2.dumps({1: c.issuer_id, 4: c.expires_at, 6: c.issued_at, 7: c.serial,
+                               -65537: {1: c.category_code, 2: c.holder_name,
+                                        3: c.holder_id_masked, 4: c.review_due_at}},
+                              canonical=True)
+        if _parse_claims(payload) == claims:
+            return payload
+    except (cbor2.CBOREncodeError, MalformedToken, IndexError):
+        pass
+    raise ValueError(f"claims the token format cannot carry: {claims!r}")
 
 
 def sig_structure(protected: bytes, payload: bytes) -> bytes:
@@ -345,8 +335,10 @@ def extract_token(text: str) -> tuple[bool, bytes | None]:
     """(is_ours, token) for a scanned text; never raises. is_ours with None means a text in
     one of our forms whose token cannot be read: the caller reports it as forged.
 
-    A text over MAX_TEXT_CHARS is never decoded; it counts as ours if its start has our shape
-    (so a padded forgery of ours reads forged, not foreign), else as not ours.
+    Ours: a URL of any scheme and host whose path ends in /V/<token> or /v/<token>, or a bare
+    <token> of at least MIN_BARE_CHARS; a <token> is all digits (decimal) or else base64url.
+    Surrounding whitespace is ignored. A text over MAX_TEXT_CHARS is never decoded: it counts
+    as ours if its start has our shape (a padded forgery of ours reads forged, not foreign).
     """
     if not isinstance(text, str):
         return False, None

@@ -34,7 +34,7 @@ _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d
 _DAY = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
 _new_object = object.__new__
 _set_attribute = object.__setattr__
-_NEVER = 1 << 62  # a key without not_after: later than any iat a token can carry
+_NEVER = 1 << 64  # a key without not_after: past the largest iat a token can carry
 
 
 @dataclass(frozen=True)
@@ -248,9 +248,12 @@ def _key_entry(raw: dict, by_code: dict) -> KeyEntry:
         if token_code is None or end <= start:
             raise ValueError("accreditation of an unknown category or an empty period")
         accredited[token_code] = accredited.get(token_code, ()) + ((start, end),)
+    not_before = _instant(_get(raw, "not_before", str))
+    not_after = _NEVER if not_after is None else _instant(not_after)
+    if not_after < not_before:
+        raise ValueError("a key's period ends before it starts")
     return KeyEntry(kid, VerifyKey(x), _get(raw, "organization_id", str),
-                    _get(raw, "organization_name", str), _instant(_get(raw, "not_before", str)),
-                    _NEVER if not_after is None else _instant(not_after),
+                    _get(raw, "organization_name", str), not_before, not_after,
                     status == "compromised", accredited)
 
 

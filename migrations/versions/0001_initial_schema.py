@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 08:37:26.882828
+Create Date: 2026-11-29 08:39:58.250890
 
 """
 from alembic import op
@@ -30,6 +30,18 @@ def upgrade():
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('seq')
     )
+    op.create_table('cases',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('opened_by', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
+
     op.create_table('idempotency_records',
     sa.Column('organization_id', sa.String(length=16), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
@@ -116,6 +128,17 @@ def upgrade():
     )
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('case_parties',
+    sa.Column('case_id', sa.String(length=16), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('party_id', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.PrimaryKeyConstraint('case_id', 'role', 'party_id')
+    )
+    with op.batch_alter_table('case_parties', schema=None) as batch_op:
+        batch_op.create_index('ix_case_parties_party', ['party_id'], unique=False)
 
     op.create_table('exams',
     sa.Column('id', sa.String(length=16), nullable=False),
@@ -319,11 +342,74 @@ def upgrade():
     with op.batch_alter_table('certificate_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certificate_tokens_serial'), ['serial'], unique=False)
 
+    op.create_table('findings',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('severity', sa.String(length=10), nullable=False),
+    sa.Column('rule_key', sa.String(length=200), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('explanation', sa.Text(), nullable=False),
+    sa.Column('worker_id', sa.String(length=16), nullable=True),
+    sa.Column('certificate_serial', sa.String(length=19), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('reviewed_at', sa.DateTime(), nullable=True),
+    sa.Column('reviewed_by', sa.String(length=16), nullable=True),
+    sa.Column('review_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['certificate_serial'], ['certificates.serial'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['workers.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('rule_key')
+    )
+    with op.batch_alter_table('findings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_findings_certificate_serial'), ['certificate_serial'], unique=False)
+        batch_op.create_index(batch_op.f('ix_findings_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_findings_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_findings_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_findings_worker_id'), ['worker_id'], unique=False)
+
+    op.create_table('case_findings',
+    sa.Column('case_id', sa.String(length=16), nullable=False),
+    sa.Column('finding_id', sa.String(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['finding_id'], ['findings.id'], ),
+    sa.PrimaryKeyConstraint('case_id', 'finding_id')
+    )
+    with op.batch_alter_table('case_findings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_findings_finding_id'), ['finding_id'], unique=False)
+
+    op.create_table('finding_parties',
+    sa.Column('finding_id', sa.String(length=16), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('party_id', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['finding_id'], ['findings.id'], ),
+    sa.PrimaryKeyConstraint('finding_id', 'role', 'party_id')
+    )
+    with op.batch_alter_table('finding_parties', schema=None) as batch_op:
+        batch_op.create_index('ix_finding_parties_party', ['party_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('finding_parties', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_parties_party')
+
+    op.drop_table('finding_parties')
+    with op.batch_alter_table('case_findings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_findings_finding_id'))
+
+    op.drop_table('case_findings')
+    with op.batch_alter_table('findings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_findings_worker_id'))
+        batch_op.drop_index(batch_op.f('ix_findings_status'))
+        batch_op.drop_index(batch_op.f('ix_findings_kind'))
+        batch_op.drop_index(batch_op.f('ix_findings_created_at'))
+        batch_op.drop_index(batch_op.f('ix_findings_certificate_serial'))
+
+    op.drop_table('findings')
     with op.batch_alter_table('certificate_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificate_tokens_serial'))
 
@@ -375,6 +461,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_exams_answers_digest'))
 
     op.drop_table('exams')
+    with op.batch_alter_table('case_parties', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_parties_party')
+
+    op.drop_table('case_parties')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_organization_id'))
 
@@ -392,5 +482,9 @@ def downgrade():
     op.drop_table('organizations')
     op.drop_table('meta')
     op.drop_table('idempotency_records')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cases_status'))
+
+    op.drop_table('cases')
     op.drop_table('audit_entries')
     # ### end Alembic commands ###

@@ -1,0 +1,112 @@
+"""Benchmark: the offline verdict against the bare signature check it cannot beat.
+
+Measures, in one process and interleaved (so a noisy neighbour slows every contender alike):
+bare PyNaCl verify of the token's Sig_structure, bare cryptography (OpenSSL) verify of the
+same, `check_token` on the token bytes and `verify_offline` on the QR text. Prints medians of
+several runs and the ratio that matters, check_token / PyNaCl (target >= 0.85). It measures
+only; it must not be imported by the service. Run: .venv/bin/python bench/offline_verify.py
+"""
+
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import qrcode  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: E402
+from nacl.signing import VerifyKey  # noqa: E402
+
+from certificates.token import date_to_epoch_end, decode, qr_text  # noqa: E402
+from tests.tokens import (  # noqa: E402
+    key_entry,
+    make_claims,
+    make_key,
+    sign_token,
+    status_document,
+    trust_document,
+)
+from verify.verdict import StatusIndex, TrustIndex, check_token, verify_offline  # noqa: E402
+
+ROUNDS = 31
+BATCH = 300
+NOW = date_to_epoch_end(date(2025, 8, 1))
+BASE_URL = "https://anzheng.example.cn"
+
+
+def realistic_setup():
+    root, key = make_key(), make_key()
+    claims = make_claims(holder_name="李秀英", holder_id_masked="410881********123X",
+                         issuer_id="9c41e07b2d58a3f6")
+    token = sign_token(key, claims)
+    trust = TrustIndex.from_document(
+        trust_document(root, key_entry(key, organization_id="9c41e07b2d58a3f6")))
+    # A status list of realistic size: lookups must stay O(1) whatever its length.
+    status = StatusIndex.from_document(status_document(
+        root, revoked=[make_claims().serial_text for _ in range(2000)],
+        suspended=[make_claims().serial_text for _ in range(300)]))
+    return key, token, trust, status
+
+
+def contenders(key, token, trust, status):
+    decoded = decode(token)
+    message, signature = decoded.sig_structure, decoded.signature
+    nacl_key = VerifyKey(key.public_raw)
+    openssl_key = Ed25519PublicKey.from_public_bytes(key.public_raw)
+    text = qr_text(token, BASE_URL)
+    assert check_token(token, trust, status, NOW).result == "valid"
+    assert verify_offline(text, trust, status, NOW).result == "valid"
+    return {
+        "PyNaCl verify (bare)": lambda: nacl_key.verify(message, signature),
+        "cryptography verify (bare)": lambda: openssl_key.verify(signature, message),
+        "check_token": lambda: check_token(token, trust, status, NOW),
+        "verify_offline (QR text)": lambda: verify_offline(text, trust, status, NOW),
+    }
+
+
+def seconds_per_call(fn) -> float:
+    start = time.perf_counter()
+    for _ in range(BATCH):
+        fn()
+    return (time.perf_counter() - start) / BATCH
+
+
+def measure(fns: dict) -> dict:
+    for fn in fns.values():
+        seconds_per_call(fn)  # warm up
+    runs = {name: [] for name in fns}
+    for _ in range(ROUNDS):
+        for name, fn in fns.items():
+            runs[name].append(seconds_per_call(fn))
+    return runs
+
+
+def qr_version(text: str) -> int:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(text, optimize=20)
+    code.make(fit=True)
+    return code.version
+
+
+def main() -> None:
+    key, token, trust, status = realistic_setup()
+    fns = contenders(key, token, trust, status)
+    runs = measure(fns)
+    base = runs["PyNaCl verify (bare)"]
+    print(f"{ROUNDS} rounds x {BATCH} calls, interleaved; medians\n")
+    print(f"{'':28s} {'per second':>11s} {'us/call':>8s} {'vs PyNaCl':>10s}")
+    for name, samples in runs.items():
+        per_call = statistics.median(samples)
+        ratio = statistics.median(b / s for b, s in zip(base, samples))
+        print(f"{name:28s} {1 / per_call:11,.0f} {per_call * 1e6:8.1f} {ratio:10.3f}")
+    ratio = statistics.median(b / s for b, s in zip(base, runs["check_token"]))
+    text = qr_text(token, BASE_URL)
+    print(f"\ncheck_token / PyNaCl (median of per-round ratios): {ratio:.3f}  (target >= 0.85)")
+    print(f"token: {len(token)} bytes; QR text: {len(text)} characters "
+          f"({text[:32]}...), QR version {qr_version(text)} at error correction M")
+
+
+if __name__ == "__main__":
+    main()
