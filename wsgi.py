@@ -56,12 +56,43 @@ def demo_command(seed: int):
     with click.progressbar(length=9, label="loading demo classes and exams") as bar:
         made = load_demo(regulator, seed=seed, progress=bar.update)
     db.session.commit()
+    issued = _issue_demo_certificates(made["ready"])
     keys = {DEMO_REGULATOR: boot["api_key"], **made["keys"]}
     settings.INSTANCE.mkdir(exist_ok=True)
     fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(keys, fh, ensure_ascii=False, indent=2)
-    click.echo(f"demo loaded: {len(made['workers'])} workers; API keys written to {keys_file}")
+    versions = ", ".join(f"v{v}: {n}" for v, n in sorted(issued.items()))
+    click.echo(f"demo loaded: {len(made['workers'])} workers, {sum(issued.values())} certificates "
+               f"(QR versions {versions}); API keys written to {keys_file}")
+
+
+def _issue_demo_certificates(worker_ids: list[str]) -> dict[int, int]:
+    """Issue what the demo evidence supports, as each class's own training body would."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from certificates.service import issue_certificate
+    from training.auth import Caller
+    from training.db import db
+    from training.errors import ApiError
+    from training.models import Attendance, Organization, TrainingSession
+
+    versions: dict[int, int] = {}
+    with click.progressbar(worker_ids, label="issuing demo certificates") as bar:
+        for worker_id in bar:
+            session = db.session.scalars(select(TrainingSession).join(Attendance).where(
+                Attendance.worker_id == worker_id).limit(1)).first()
+            body = db.session.get(Organization, session.organization_id)
+            caller = Caller("demo", body.id, body.kind, body.name, None, None)
+            try:
+                cert = issue_certificate({"worker_id": worker_id, "category": session.category}, caller,
+                                         current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"])
+                db.session.commit()
+                versions[cert.qr_version] = versions.get(cert.qr_version, 0) + 1
+            except ApiError:
+                db.session.rollback()  # evidence that does not support it (a failed retake) stays unissued
+    return versions
 
 
 def __getattr__(name: str):

@@ -56,6 +56,21 @@ def register_cli(app: Flask) -> None:
             raise click.BadParameter("the name must be 1 to 200 characters", param_hint="--name")
         click.echo(json.dumps(bootstrap(name), ensure_ascii=False))
 
+    @app.cli.command("sample-ids")
+    @click.option("--count", default=3, show_default=True, help="How many of each to print.")
+    def sample_ids_cmd(count: int):
+        """Print freshly generated, valid identity numbers and credit codes for trying the API.
+
+        They are random and belong to no one; use them only for trials and tests.
+        """
+        import random
+        from .identity import generate_id_number
+        rng = random.SystemRandom()
+        for _ in range(count):
+            click.echo(f"id_number {generate_id_number(rng)}")
+        for _ in range(count):
+            click.echo(f"credit_code {generate_credit_code(rng)}")
+
     @app.cli.command("upgrade")
     def upgrade_cmd():
         """Apply any pending schema migrations (safe to run at every deploy)."""

@@ -38,6 +38,7 @@ ORGS = [
 COHORTS = [(0, "welding", 24), (0, "electrician_low_voltage", 20), (0, "work_at_height", 20), (0, "confined_space", 24),
            (1, "welding", 20), (1, "hazardous_chemicals", 22), (1, "confined_space", 18),
            (2, "coal_mine", 24), (2, "safety_manager", 12)]
+IN_PROGRESS = [(0, "electrician_low_voltage", 16, 12)]  # (body, category, class size, days since start)
 
 
 def chinese_name(rng: random.Random) -> str:
@@ -85,6 +86,13 @@ def load_demo(regulator: Organization, seed: int = 7, now: datetime | None = Non
         db.session.commit()
         if progress:
             progress(1)
+    for body_i, category, size, days in IN_PROGRESS:  # a class still in training: nothing to issue yet
+        workers = [register_worker({"name": chinese_name(rng), "id_number": generate_id_number(rng)}, protector, reg)[0]
+                   for _ in range(size)]
+        made["workers"] += [w.id for w in workers]
+        _run_class(bodies[body_i], trainers[0], category, workers, now - timedelta(days=days), cat, rng,
+                   until=now - timedelta(days=1))
+        db.session.commit()
     return {"keys": keys, **made}
 
 
@@ -93,11 +101,11 @@ def _protector():
     return current_app.extensions["identity"]
 
 
-def _run_class(body, trainer, category, workers, start, cat, rng) -> datetime:
+def _run_class(body, trainer, category, workers, start, cat, rng, until=None) -> datetime:
     hours = cat.category(category).initial_hours
     day = start.replace(hour=0, minute=30, second=0, microsecond=0)  # 08:30 China time
     caller = _caller(body)
-    while hours > 0:
+    while hours > 0 and (until is None or day < until):
         span = min(8, hours)
         if (day + CHINA).weekday() < 6:
             s = record_session({"category": category, "kind": "initial", "starts_at": day,
