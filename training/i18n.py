@@ -1,7 +1,8 @@
 """Page language: Chinese first, English available.
 
-The language is chosen by ``?lang=`` (remembered in a cookie), then the cookie, then the
-browser's Accept-Language between zh and en, and Chinese otherwise. Templates call ``t(zh, en)``.
+The language is chosen by ``?lang=`` (remembered in a cookie), then the cookie, and is Chinese
+otherwise, whatever the browser asks: the pages are Chinese first and English on request.
+Templates call ``t(zh, en)``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def current_lang() -> str:
     if "lang" not in g:
         asked = request.args.get("lang") or request.cookies.get("lang")
         if asked not in LANGS:
-            asked = request.accept_languages.best_match(LANGS, default="zh") if request.accept_languages else "zh"
+            asked = "zh"
         g.lang = asked
     return g.lang
 
@@ -32,3 +33,10 @@ def init_app(app: Flask) -> None:
         if asked in LANGS and request.cookies.get("lang") != asked:
             resp.set_cookie("lang", asked, max_age=365 * 86400, samesite="Lax")
         return resp
+
+
+def api_lang() -> str:
+    """Language of messages in API responses: the client's Accept-Language, Chinese by default."""
+    if request.accept_languages:
+        return request.accept_languages.best_match(LANGS, default="zh") or "zh"
+    return "zh"

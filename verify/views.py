@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from training.auth import current_caller
 from training.errors import PayloadTooLarge, TooManyRequests
 from training.http import json_body, json_response, write
-from training.i18n import current_lang
+from training.i18n import api_lang, current_lang
 from training.openapi import doc
 
 from . import ratelimit
@@ -45,7 +45,7 @@ def verify_api():
     caller = current_caller()
     kind = caller.kind if caller else None
     outcome = verify_text(data["qr_text"], current_app.extensions["key_table"], kind)
-    body = {"result": outcome.result, "reasons": _reasons(outcome.reasons, current_lang()),
+    body = {"result": outcome.result, "reasons": _reasons(outcome.reasons, api_lang()),
             "certificate": outcome.certificate}
     if caller is not None and kind in PRIVILEGED:
         body["scan_id"] = record_scan(outcome, caller, data).id
