@@ -1,0 +1,105 @@
+"""Commands of the certificates layer: batch issuance from CSV and XLSX, key rotation; and an
+issued token checked end to end by an independent COSE implementation."""
+from __future__ import annotations
+
+import csv
+
+from openpyxl import Workbook
+from pycose.keys import OKPKey
+from pycose.messages import Sign1Message
+from sqlalchemy import func, select
+
+from certificates.models import Certificate
+from certificates.token import b64url_decode, decode
+from tests import factories as f
+from tests.certificates.test_issuance import issue, ready_worker
+from training.db import db
+
+
+def _ready_numbers(w, n):
+    numbers = []
+    for _ in range(n):
+        number = f.id_number()
+        wk = f.worker(w.body, number)
+        f.train(w.body, w.trainer["id"], [wk["id"]], hours=108, start_days_ago=40)
+        f.exam(w.centre, wk["id"], f.days_ago(5))
+        numbers.append(number)
+    return numbers
+
+
+def _results(path):
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_issue_batch_csv_results_and_safe_rerun(client, runner, tmp_path):
+    w = f.World(client)
+    ready = _ready_numbers(w, 2)
+    unready = f.id_number()
+    f.worker(w.body, unready)
+    rows = tmp_path / "class.csv"
+    rows.write_text("id_number,category\n" + "".join(f"{n},welding\n" for n in ready + [unready])
+                    + "123,welding\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(args=["issue-batch", str(rows), "--body", w.body.id, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    results = _results(out)
+    assert [x["outcome"] for x in results] == ["issued", "issued", "refused", "refused"]
+    assert "insufficient_hours" in results[2]["serial_or_reasons"] and results[3]["serial_or_reasons"] == "id_number_format"
+    assert all(n not in out.read_text() for n in ready + [unready])  # masked only
+    again = runner.invoke(args=["issue-batch", str(rows), "--body", w.body.id, "--out", str(out)])
+    assert again.exit_code == 0
+    assert [x["outcome"] for x in _results(out)][:2] == ["already_issued", "already_issued"]
+    assert [x["serial_or_reasons"] for x in _results(out)][:2] == [x["serial_or_reasons"] for x in results[:2]]
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 2
+
+
+def test_issue_batch_xlsx(client, runner, tmp_path):
+    w = f.World(client)
+    ready = _ready_numbers(w, 1)
+    book = Workbook()
+    book.active.append(["ID_Number", "Category"])
+    book.active.append([ready[0], "welding"])
+    path = tmp_path / "class.xlsx"
+    book.save(path)
+    r = runner.invoke(args=["issue-batch", str(path), "--body", w.body.id])
+    assert r.exit_code == 0, r.output
+    assert "1 issued" in r.output
+
+
+def test_issue_batch_refuses_unknown_body_and_bad_header(client, runner, tmp_path):
+    w = f.World(client)
+    path = tmp_path / "x.csv"
+    path.write_text("name,category\n张三,welding\n", encoding="utf-8")
+    r = runner.invoke(args=["issue-batch", str(path), "--body", "nope"])
+    assert r.exit_code != 0 and "not a registered training body" in r.output
+    r = runner.invoke(args=["issue-batch", str(path), "--body", w.body.id])
+    assert r.exit_code != 0 and "id_number and category" in r.output
+
+
+def test_rotate_key_old_certificates_still_verify(client, runner):
+    w = f.World(client)
+    old = issue(w, ready_worker(w)).get_json()
+    r = runner.invoke(args=["rotate-key", "--org", w.body.id])
+    assert r.exit_code == 0, r.output
+    new = issue(w, ready_worker(w)).get_json()
+    assert decode(b64url_decode(old["token"])).kid != decode(b64url_decode(new["token"])).kid
+    keys = {k["kid"]: k["status"] for k in client.get("/api/v1/trust-list").get_json()["keys"]}
+    assert sorted(keys.values()) == ["active", "retired"]
+    for cert in (old, new):
+        assert client.post("/api/v1/verify", json={"qr_text": cert["qr_text"]}).get_json()["result"] == "valid"
+
+
+def test_pycose_verifies_an_issued_token_with_the_trust_list_key(client):
+    w = f.World(client)
+    cert = issue(w, ready_worker(w)).get_json()
+    raw = b64url_decode(cert["token"])
+    kid = decode(raw).kid
+    entry = next(k for k in client.get("/api/v1/trust-list").get_json()["keys"] if b64url_decode(k["kid"]) == kid)
+    message = Sign1Message.decode(raw)
+    message.key = OKPKey(crv="Ed25519", x=b64url_decode(entry["x"]))
+    assert message.verify_signature()
+    tampered = raw.replace("410".encode(), "411".encode(), 1) if b"410" in raw else raw[:-1] + bytes([raw[-1] ^ 1])
+    bad = Sign1Message.decode(tampered)
+    bad.key = message.key
+    assert tampered != raw and not bad.verify_signature()
