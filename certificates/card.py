@@ -6,11 +6,16 @@ diagonal watermark that no one can miss. A class's cards print as one PDF, one p
 
 Must not: look anything up, sign, or decide a certificate's status (the caller hands in
 ``CardData`` as the registry has it); print a full identity number (``CardData`` accepts only a
-masked one and refuses anything else); embed font files (``STSong-Light`` is a CID font every
-PDF reader already has, which keeps a card a few kilobytes).
+masked one and refuses anything else).
+
+Fonts: when the machine has a TrueType CJK font (``ANZHENG_CARD_FONT``, or Debian's
+fonts-wqy-microhei), the glyphs a card uses are embedded, so every viewer (pdf.js included) shows
+them. Otherwise the card names the standard CID font ``STSong-Light``, which Adobe Reader and
+most phone viewers supply, and stays a few kilobytes.
 """
 
 import io
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -24,9 +29,26 @@ from reportlab.pdfgen.canvas import Canvas
 
 from certificates.qr import build_matrix
 
-pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+_TRUETYPE_CANDIDATES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+                        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
-_CJK = "STSong-Light"
+
+def _register_cjk_font() -> str:
+    """The CJK font cards use: an embeddable TrueType font when there is one, else the CID font."""
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+    chosen = os.environ.get("ANZHENG_CARD_FONT")
+    for path in ([chosen] if chosen else []) + list(_TRUETYPE_CANDIDATES):
+        if path and os.path.exists(path):
+            try:
+                pdfmetrics.registerFont(TTFont("AnzhengCJK", path, subfontIndex=0))
+                return "AnzhengCJK"
+            except TTFError:
+                continue  # not TrueType outlines (e.g. an OpenType CFF font): try the next
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+_CJK = _register_cjk_font()
 _LATIN = "Helvetica"
 _MONO = "Courier-Bold"
 
