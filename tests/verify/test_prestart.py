@@ -1,0 +1,446 @@
+"""Pre-start checks over HTTP: each reason code, the host's induction (agency hours, the 24/72 split,
+workshop and team repeats), cases and findings, the signed receipt, refusals, and the pages."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from flask import g
+from nacl.signing import VerifyKey
+from sqlalchemy import func, select
+
+from certificates.models import Certificate
+from certificates.token import b64url_decode, sign_document_bytes
+from tests import factories as f
+from training.catalogue import load_catalogue
+from training.db import db
+from verify.employment_models import ImmutableRecord, PrestartCheck
+from verify.findings import raise_finding, set_status
+from verify.models import Case, CaseParty
+from verify.verdict import verify_document_signature
+
+API = "/api/v1/prestart-checks"
+LEVELS = ("company", "workshop", "team")
+
+
+@pytest.fixture(autouse=True)
+def quiet_rules(app, monkeypatch):
+    """Records dated weeks back are the point here, not late entry: keep late_record out of it."""
+    monkeypatch.setitem(app.config, "FINDINGS_LATE_RECORDS", False)
+
+
+def today() -> date:
+    return datetime.now(f.CST).date()
+
+
+class Scene:
+    """A world (regulator, training body, exam centre), a host enterprise and a labour agency."""
+
+    def __init__(self, client, industry="construction"):
+        self.client = client
+        self.w = f.World(client, categories=("confined_space", "welding"))
+        self.host = f.org(self.w.reg, "enterprise", "中建七局三公司", industry=industry)
+        self.agency = f.org(self.w.reg, "labour_agency", "人和劳务派遣")
+
+    def certified(self, n=1, category="confined_space"):
+        """n workers trained together, examined and certified."""
+        workers = [f.worker(self.w.body) for _ in range(n)]
+        f.train(self.w.body, self.w.trainer["id"], [x["id"] for x in workers], category=category,
+                hours=load_catalogue().category(category).initial_hours, start_days_ago=40)
+        certs = []
+        for x in workers:
+            f.exam(self.w.centre, x["id"], f.days_ago(20), category=category)
+            r = self.w.body.post("/api/v1/certificates", {"worker_id": x["id"], "category": category})
+            assert r.status_code == 201, r.get_json()
+            certs.append(r.get_json())
+        return workers, certs
+
+
+def place(api, worker_id, host_id, role, via_id=None, starts_on=None, status=201, **extra):
+    body = {"worker_id": worker_id, "employer_id": host_id, "role": role,
+            "starts_on": str(starts_on or today()), **extra}
+    if via_id:
+        body["via_id"] = via_id
+    r = api.post("/api/v1/employments", body)
+    assert r.status_code == status, r.get_json()
+    return r.get_json()
+
+
+def induct(api, worker_ids, levels=LEVELS, hours=8, first_day=6):
+    """One induction session per level on consecutive days, all the workers attending."""
+    for i, level in enumerate(levels):
+        s = f.session(api, f.days_ago(first_day - i), hours, None, kind="induction", level=level,
+                      capacity=max(40, len(worker_ids)))
+        r = api.post(f"/api/v1/sessions/{s['id']}/attendance/batch", {"items": [
+            {"worker_id": w, "check_in": s["starts_at"], "check_out": s["ends_at"]} for w in worker_ids]})
+        assert all(i["status"] == 201 for i in r.get_json()["items"]), r.get_json()
+
+
+def check(api, worker_id, role, status=200, **extra):
+    r = api.post(API, {"worker_id": worker_id, "role": role, **extra})
+    assert r.status_code == status, r.get_json()
+    return r.get_json()
+
+
+def codes(answer, key="reasons"):
+    return [x["code"] for x in answer[key]]
+
+
+def checks_count():
+    return db.session.scalar(select(func.count()).select_from(PrestartCheck))
+
+
+# --- the answer and its receipt --------------------------------------------------------------
+
+
+def test_prestart_cleared_answer_has_contract_fields_and_a_verifiable_signature(client):
+    s = Scene(client)
+    (wk,), (cert,) = s.certified()
+    place(s.agency, wk["id"], s.host.id, "confined_space_worker", via_id=s.agency.id)
+    induct(s.host, [wk["id"]])
+    a = check(s.agency, wk["id"], "confined_space_worker")
+    for k in ("id", "checked_at", "cleared", "reasons", "warnings", "required_categories", "certificates",
+              "induction", "signature"):
+        assert k in a, k
+    assert a["cleared"] is True and a["reasons"] == [] and a["required_categories"] == ["confined_space"]
+    assert a["certificates"] == [{"serial": cert["serial"], "category": "confined_space", "status": "valid",
+                                  "valid_until": cert["valid_until"], "review_due": cert["review_due"]}]
+    assert a["induction"]["required_hours"] == 24 and a["induction"]["completed_hours"] == 24
+    assert a["employer_id"] == s.host.id and a["via"]["id"] == s.agency.id  # the agency's default host
+    assert a["worker"]["id_number_masked"] == wk["id_number_masked"]
+    # Anyone holding the trust list checks the receipt offline.
+    trust = client.get("/api/v1/trust-list").get_json()
+    public = b64url_decode(trust["issuer"]["x"])
+    assert a["signature"]["alg"] == "EdDSA" and a["signature"]["kid"] == trust["issuer"]["kid"]
+    assert "=" not in a["signature"]["value"]
+    VerifyKey(public).verify(sign_document_bytes(a), b64url_decode(a["signature"]["value"]))
+    assert verify_document_signature(a, public)
+    changed = {**a, "cleared": not a["cleared"]}
+    assert not verify_document_signature(changed, public)
+    # ... and online; the record comes back byte for byte.
+    ok = client.post(f"{API}/verify-receipt", json=a).get_json()
+    assert ok["valid"] and ok["recorded"] and ok["check"]["id"] == a["id"]
+    bad = client.post(f"{API}/verify-receipt", json=changed).get_json()
+    assert not bad["valid"] and codes(bad) == ["receipt_bad_signature"]
+    renamed = json.loads(json.dumps(a, ensure_ascii=False).replace(wk["name"], "李四"))
+    assert renamed != a
+    assert not client.post(f"{API}/verify-receipt", json=renamed).get_json()["valid"]
+    unknown = {**a, "signature": {**a["signature"], "kid": "AAAAAAAAAAA"}}
+    assert codes(client.post(f"{API}/verify-receipt", json=unknown).get_json()) == ["receipt_unknown_key"]
+    assert s.agency.get(f"{API}/{a['id']}").get_json() == a
+    assert s.host.get(f"{API}/{a['id']}").get_json() == a  # the host sees checks run for it
+
+
+def test_prestart_record_is_never_edited(client):
+    s = Scene(client)
+    wk = f.worker(s.host)
+    a = check(s.host, wk["id"], "general_labourer")
+    row = db.session.get(PrestartCheck, a["id"])
+    row.cleared = True
+    with pytest.raises(ImmutableRecord):
+        db.session.flush()
+    db.session.rollback()
+    row = db.session.get(PrestartCheck, a["id"])
+    db.session.delete(row)
+    with pytest.raises(ImmutableRecord):
+        db.session.flush()
+    db.session.rollback()
+    assert all(m not in {"PATCH", "PUT", "DELETE"} for r in client.application.url_map.iter_rules()
+               if r.rule.startswith(API) for m in r.methods)
+
+
+# --- reasons ---------------------------------------------------------------------------------
+
+
+def test_prestart_missing_certificate_for_the_role_from_the_catalogue(client):
+    s = Scene(client)
+    wk = f.worker(s.host)
+    induct(s.host, [wk["id"]])
+    a = check(s.host, wk["id"], "welder")
+    assert not a["cleared"] and codes(a) == ["missing_certificate"] and a["reasons"][0]["category"] == "welding"
+    assert a["required_categories"] == list(load_catalogue().roles["welder"].required_categories)
+    assert a["employer_id"] == s.host.id and a["certificates"] == []
+    assert "焊" in a["reasons"][0]["message"]
+    assert check(s.host, wk["id"], "general_labourer")["cleared"]  # a role with no certificate needed
+    en = client.post(API, json={"worker_id": wk["id"], "role": "welder"},
+                     headers={"Authorization": f"Bearer {s.host.key}", "Accept-Language": "en"}).get_json()
+    assert "certificate" in en["reasons"][0]["message"]
+
+
+def test_prestart_certificate_revoked_suspended_expired_and_dates_after_start(client):
+    s = Scene(client)
+    workers, certs = s.certified(3)
+    ids = [x["id"] for x in workers]
+    induct(s.host, ids)
+    role = "confined_space_worker"
+    s.w.body.post(f"/api/v1/certificates/{certs[0]['serial']}/revoke", {"reason": "虚假培训"})
+    s.w.body.post(f"/api/v1/certificates/{certs[1]['serial']}/suspend", {"reason": "核查中"})
+    row = db.session.get(Certificate, certs[2]["serial"])
+    valid_until, review_due = row.valid_until, row.review_due
+    row.valid_until = today() - timedelta(days=1)
+    db.session.commit()
+    assert codes(check(s.host, ids[0], role)) == ["certificate_revoked"]
+    assert codes(check(s.host, ids[1], role)) == ["certificate_suspended"]
+    expired = check(s.host, ids[2], role)
+    assert codes(expired) == ["certificate_expired"] and expired["certificates"][0]["status"] == "expired"
+    row = db.session.get(Certificate, certs[2]["serial"])
+    row.valid_until = valid_until
+    db.session.commit()
+    assert check(s.host, ids[2], role)["cleared"]
+    late = check(s.host, ids[2], role, starts_on=str(valid_until + timedelta(days=1)))
+    assert codes(late) == ["certificate_expires_before_start"] and str(valid_until) in late["reasons"][0]["message"]
+    assert codes(check(s.host, ids[2], role, starts_on=str(review_due + timedelta(days=1)))) == \
+        ["certificate_review_overdue"]
+    assert check(s.host, ids[2], role, starts_on=str(review_due))["cleared"]
+
+
+def test_prestart_agency_induction_does_not_replace_the_hosts(client):
+    s = Scene(client)
+    wk = f.worker(s.agency)
+    place(s.agency, wk["id"], s.host.id, "general_labourer", via_id=s.agency.id)
+    induct(s.agency, [wk["id"]], first_day=9)
+    a = check(s.agency, wk["id"], "general_labourer")
+    assert codes(a) == ["insufficient_induction"] and a["induction"]["completed_hours"] == 0
+    assert a["induction"]["not_counted_hours"] == 24 and "other_induction_not_counted" in codes(a, "warnings")
+    induct(s.host, [wk["id"]], levels=("company", "workshop"))
+    a = check(s.agency, wk["id"], "general_labourer")
+    assert codes(a) == ["insufficient_induction"] and a["induction"]["levels"] == {"company": 8, "workshop": 8, "team": 0}
+    assert "班组级" in a["reasons"][0]["message"]
+    induct(s.host, [wk["id"]], levels=("team",), first_day=3)
+    a = check(s.agency, wk["id"], "general_labourer")
+    assert a["cleared"] and a["induction"]["completed_hours"] == 24
+
+
+def test_prestart_required_hours_follow_the_hosts_industry_not_the_role(client):
+    s = Scene(client)
+    mine = f.org(s.w.reg, "enterprise", "平煤股份", industry="coal_mine")
+    wk = f.worker(s.host)
+    induct(s.host, [wk["id"]], first_day=6)
+    induct(mine, [wk["id"]], first_day=3)
+    build = check(s.host, wk["id"], "general_labourer")
+    coal = check(mine, wk["id"], "general_labourer")
+    assert build["cleared"] and build["induction"]["required_hours"] == 24
+    assert not coal["cleared"] and coal["induction"]["required_hours"] == 72 == load_catalogue().induction_hours("coal_mine")
+    assert codes(coal) == ["insufficient_induction"] and "72" in coal["reasons"][0]["message"]
+    assert coal["induction"]["completed_hours"] == 24  # the other host's hours never count here
+    chem = f.org(s.w.reg, "enterprise", industry="hazardous_chemicals")
+    assert check(chem, wk["id"], "general_labourer")["induction"]["required_hours"] == 72
+
+
+def test_prestart_change_of_role_repeats_workshop_and_team_levels(client):
+    s = Scene(client)
+    wk = f.worker(s.host)
+    induct(s.host, [wk["id"]], first_day=40)
+    place(s.host, wk["id"], s.host.id, "general_labourer", starts_on=today() - timedelta(days=30))
+    assert check(s.host, wk["id"], "general_labourer")["cleared"]
+    a = check(s.host, wk["id"], "metal_miner")
+    assert codes(a) == ["insufficient_induction"] and a["induction"]["repeat"]["because"] == ["role_change"]
+    assert a["induction"]["repeat"]["levels"] == {"workshop": {"required_hours": 8, "completed_hours": 0},
+                                                  "team": {"required_hours": 8, "completed_hours": 0}}
+    induct(s.host, [wk["id"]], levels=("workshop", "team"), first_day=3)
+    a = check(s.host, wk["id"], "metal_miner")
+    assert a["cleared"] and a["induction"]["repeat"]["levels"]["team"]["completed_hours"] == 8
+
+
+def test_prestart_return_after_a_year_away_repeats_workshop_and_team_levels(client):
+    s = Scene(client)
+    wk = f.worker(s.host)
+    induct(s.host, [wk["id"]], first_day=805)
+    old = place(s.host, wk["id"], s.host.id, "general_labourer", starts_on=today() - timedelta(days=800))
+    assert s.host.patch(f"/api/v1/employments/{old['id']}",
+                        {"ends_on": str(today() - timedelta(days=400))}).status_code == 200
+    a = check(s.host, wk["id"], "general_labourer")
+    assert codes(a) == ["insufficient_induction"]
+    assert a["induction"]["repeat"]["because"] == ["return_after_absence"] and a["induction"]["repeat"]["days_away"] == 400
+    induct(s.host, [wk["id"]], levels=("workshop", "team"), first_day=3)
+    assert check(s.host, wk["id"], "general_labourer")["cleared"]
+    short = f.worker(s.host)  # away less than the configured absence: no repeat
+    induct(s.host, [short["id"]], first_day=200)
+    gone = place(s.host, short["id"], s.host.id, "general_labourer", starts_on=today() - timedelta(days=190))
+    s.host.patch(f"/api/v1/employments/{gone['id']}", {"ends_on": str(today() - timedelta(days=100))})
+    assert check(s.host, short["id"], "general_labourer")["induction"]["repeat"] is None
+
+
+def _finding(worker, rule_key="test:exam_too_fast"):
+    found = raise_finding("exam_too_fast", "medium", rule_key, {"note": "test"}, "考试用时过短",
+                          [("worker", worker["id"], worker["name"])], worker_id=worker["id"])
+    db.session.commit()
+    return found
+
+
+def test_prestart_open_findings_warn_confirmed_ones_and_open_cases_block(client):
+    s = Scene(client)
+    wk = f.worker(s.host)
+    induct(s.host, [wk["id"]])
+    found = _finding(wk)
+    a = check(s.host, wk["id"], "general_labourer")
+    assert a["cleared"] and "under_review" in codes(a, "warnings")
+    assert any(w.get("finding_id") == found.id for w in a["warnings"])
+    set_status(found, "confirmed", "核实", None)
+    db.session.commit()
+    a = check(s.host, wk["id"], "general_labourer")
+    assert not a["cleared"] and codes(a) == ["confirmed_finding"] and a["reasons"][0]["finding_id"] == found.id
+    other = f.worker(s.host)
+    induct(s.host, [other["id"]], first_day=3)
+    case = Case(opened_by=s.w.reg.id, status="open")
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseParty(case_id=case.id, role="worker", party_id=other["id"], name=other["name"]))
+    db.session.commit()
+    a = check(s.host, other["id"], "general_labourer")
+    assert codes(a) == ["open_case"] and a["reasons"][0]["case_id"] == case.id
+    case.status = "dismissed"
+    db.session.commit()
+    assert check(s.host, other["id"], "general_labourer")["cleared"]
+
+
+# --- who may ask, and for which host ---------------------------------------------------------
+
+
+def test_prestart_agency_host_resolution_and_refusals(client):
+    s = Scene(client)
+    wk = f.worker(s.agency)
+    r = s.agency.post(API, {"worker_id": wk["id"], "role": "general_labourer"})
+    assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "no_placement"
+    place(s.agency, wk["id"], s.host.id, "general_labourer", via_id=s.agency.id)
+    second = f.org(s.w.reg, "enterprise")
+    place(s.agency, wk["id"], second.id, "general_labourer", via_id=s.agency.id)
+    r = s.agency.post(API, {"worker_id": wk["id"], "role": "general_labourer"})
+    assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "ambiguous"
+    assert check(s.agency, wk["id"], "general_labourer", employer_id=second.id)["employer_id"] == second.id
+    stranger = f.org(s.w.reg, "enterprise")
+    r = s.agency.post(API, {"worker_id": wk["id"], "role": "general_labourer", "employer_id": stranger.id})
+    assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "no_placement"
+    assert s.host.post(API, {"worker_id": wk["id"], "role": "general_labourer",
+                             "employer_id": second.id}).status_code == 403
+    sub = f.org(s.w.reg, "subcontractor", industry="construction")
+    assert check(sub, wk["id"], "general_labourer", employer_id=sub.id)["employer_id"] == sub.id  # its own hire
+
+
+def test_prestart_refused_request_changes_nothing(client):
+    s = Scene(client)
+    wk = f.worker(s.host)
+    bad = [({"worker_id": "0000000000000000", "role": "general_labourer"}, 422),
+           ({"worker_id": wk["id"], "role": "astronaut"}, 422),
+           ({"worker_id": wk["id"], "role": "general_labourer", "starts_on": str(today() - timedelta(days=1))}, 422),
+           ({"worker_id": wk["id"], "role": "general_labourer", "extra": 1}, 422),
+           ({"worker_id": wk["id"], "role": "general_labourer", "site_id": "0000000000000000"}, 422)]
+    for body, status in bad:
+        r = s.host.post(API, body)
+        assert r.status_code == status and r.mimetype == "application/problem+json", (body, r.get_json())
+    assert s.host.post(API, data="{", content_type="application/json").status_code == 400
+    assert client.post(API, json={"worker_id": wk["id"], "role": "general_labourer"}).status_code == 401
+    assert s.w.body.post(API, {"worker_id": wk["id"], "role": "general_labourer"}).status_code == 403
+    assert checks_count() == 0
+    first = s.host.post(API, {"worker_id": wk["id"], "role": "general_labourer"}, {"Idempotency-Key": "k1"}).get_json()
+    again = s.host.post(API, {"worker_id": wk["id"], "role": "general_labourer"}, {"Idempotency-Key": "k1"})
+    assert again.get_json() == first and checks_count() == 1
+    assert s.host.post(API, {"worker_id": wk["id"], "role": "welder"}, {"Idempotency-Key": "k1"}).status_code == 409
+
+
+ENDPOINTS = [("post", "/api/v1/employments"), ("get", "/api/v1/employments"),
+             ("get", "/api/v1/employments/0000000000000000"), ("patch", "/api/v1/employments/0000000000000000"),
+             ("post", API), ("get", API), ("get", f"{API}/0000000000000000"), ("post", f"{API}/batch"),
+             ("get", "/api/v1/notices"), ("post", "/api/v1/notices/0000000000000000/read")]
+
+
+def test_prestart_every_endpoint_401_without_key_and_403_for_other_kinds(client):
+    reg = f.regulator(client)
+    others = {k: f.org(reg, k) for k in ("training_body", "exam_centre", "inspectorate")}
+    for method, path in ENDPOINTS:
+        r = client.open(path, method=method.upper(), json={})
+        assert r.status_code == 401 and r.mimetype == "application/problem+json", (method, path)
+        for kind, api in others.items():
+            r = client.open(path, method=method.upper(), json={}, headers={"Authorization": f"Bearer {api.key}"})
+            assert r.status_code == 403, (kind, method, path, r.status_code)
+    assert client.open(API, method="POST", json={}, headers={"Authorization": f"Bearer {reg.key}"}).status_code == 403
+
+
+def test_prestart_lists_the_callers_own_checks(client):
+    s = Scene(client)
+    a_wk, b_wk = f.worker(s.agency), f.worker(s.host)
+    place(s.agency, a_wk["id"], s.host.id, "general_labourer", via_id=s.agency.id)
+    by_agency = check(s.agency, a_wk["id"], "general_labourer")
+    by_host = check(s.host, b_wk["id"], "general_labourer")
+    other = f.org(s.w.reg, "enterprise")
+    mine = check(other, b_wk["id"], "general_labourer")
+    ids = lambda api, q="": [i["id"] for i in api.get(f"{API}{q}").get_json()["items"]]  # noqa: E731
+    assert set(ids(s.host)) == {by_agency["id"], by_host["id"]}
+    assert ids(s.agency) == [by_agency["id"]] and ids(other) == [mine["id"]]
+    assert ids(s.host, f"?worker_id={b_wk['id']}") == [by_host["id"]]
+    assert s.agency.get(f"{API}/{by_host['id']}").status_code == 404
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def _csrf(client, path="/enterprise/sign-in"):
+    page = client.get(path)
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.get_data(as_text=True)).group(1)
+
+
+def test_prestart_page_sign_in_check_and_receipt(client):
+    s = Scene(client)
+    number = f.id_number()
+    wk = f.worker(s.host, number)
+    induct(s.host, [wk["id"]])
+    assert client.get("/enterprise/prestart").status_code == 302
+    token = _csrf(client)
+    assert client.post("/enterprise/sign-in", data={"api_key": s.host.key}).status_code == 400  # no CSRF token
+    assert client.post("/enterprise/sign-in", data={"api_key": "az_nope", "csrf_token": token}).status_code == 401
+    r = client.post("/enterprise/sign-in", data={"api_key": s.w.body.key, "csrf_token": token})
+    assert r.status_code == 401  # a training body is not an employer
+    r = client.post("/enterprise/sign-in", data={"api_key": s.host.key, "csrf_token": token})
+    assert r.status_code == 302
+    cookie = r.headers["Set-Cookie"]
+    assert "az_key=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    page = client.get("/enterprise/prestart")
+    assert page.status_code == 200 and "上岗前核查" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+    assert client.post("/enterprise/prestart", data={"who": number, "role": "general_labourer"}).status_code == 400
+    r = client.post("/enterprise/prestart", data={"who": number, "role": "welder", "csrf_token": _csrf(client, "/enterprise/prestart")})
+    assert r.status_code == 303
+    answer = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "不能上岗" in answer and "焊" in answer and number not in answer and wk["id_number_masked"] in answer
+    check_id = r.headers["Location"].rsplit("/", 1)[1]
+    receipt = client.get(f"/enterprise/prestart/{check_id}/receipt").get_data(as_text=True)
+    stored = db.session.get(PrestartCheck, check_id)
+    assert stored.signature in receipt and "trust-list" in receipt and number not in receipt
+    assert number not in stored.answer and number not in stored.inputs
+    (carded,), (card,) = s.certified()  # a scanner reading the card's QR code names the worker too
+    r = client.post("/enterprise/prestart", data={"who": card["qr_text"], "role": "confined_space_worker",
+                                                  "csrf_token": _csrf(client, "/enterprise/prestart")})
+    assert r.status_code == 303 and carded["id_number_masked"] in client.get(r.headers["Location"]).get_data(as_text=True)
+    g.pop("lang", None)  # the test's app context outlives each request; i18n caches the language on g
+    en = client.get(f"/enterprise/prestart/{check_id}?lang=en").get_data(as_text=True)
+    assert "NOT CLEARED" in en
+    stranger = f.id_number()
+    token = _csrf(client, "/enterprise/prestart")
+    g.pop("lang", None)
+    r = client.post("/enterprise/prestart?lang=zh", data={"who": stranger, "role": "welder", "csrf_token": token})
+    assert r.status_code == 422 and stranger not in r.get_data(as_text=True) and "尚未登记" in r.get_data(as_text=True)
+
+
+def test_prestart_page_never_takes_a_key_from_the_url(client):
+    s = Scene(client)
+    other = f.org(s.w.reg, "enterprise")
+    wk = f.worker(s.host)
+    theirs = check(other, wk["id"], "general_labourer")
+    for q in (f"?api_key={s.host.key}", f"?key={s.host.key}", f"?az_key={s.host.key}"):
+        assert client.get(f"/enterprise/prestart{q}").status_code == 302
+    r = client.get("/enterprise/prestart", headers={"Authorization": f"Bearer {s.host.key}"})
+    assert r.status_code == 302  # pages read the cookie only
+    token = _csrf(client)
+    client.post("/enterprise/sign-in", data={"api_key": s.host.key, "csrf_token": token})
+    assert client.get(f"/enterprise/prestart/{theirs['id']}").status_code == 404
+    assert client.get(f"/enterprise/prestart/{theirs['id']}/receipt").status_code == 404
+    client.post("/enterprise/sign-out", data={"csrf_token": _csrf(client, "/enterprise/prestart")})
+    assert client.get("/enterprise/prestart").status_code == 302
+    number = f.id_number()
+    f.worker(s.agency, number)
+    client.post("/enterprise/sign-in", data={"api_key": s.agency.key, "csrf_token": _csrf(client)})
+    token = _csrf(client, "/enterprise/prestart")
+    r = client.post("/enterprise/prestart", data={"who": number, "role": "welder", "csrf_token": token})
+    assert r.status_code == 422 and "请先登记用工记录" in r.get_data(as_text=True)  # no placement, said plainly
