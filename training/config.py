@@ -69,6 +69,7 @@ def load(overrides: dict | None = None) -> dict:
         "RATE_LIMIT_AUTH_FAILURES": env.get("RATE_LIMIT_AUTH_FAILURES", "20/minute"),
         "FINDINGS_LATE_RECORDS": _flag(env.get("FINDINGS_LATE_RECORDS"), True),
         "FINDINGS_ISSUANCE_SPIKES": _flag(env.get("FINDINGS_ISSUANCE_SPIKES"), True),
+        "FINDINGS_RULES_FILE": env.get("FINDINGS_RULES_FILE") or None,
         "SCAN_RETENTION_DAYS": int(env.get("SCAN_RETENTION_DAYS", str(3 * 365))),
         # Documented body cap (API.md: at most 1 MiB). Batches of 1,000 items fit under it.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -1,24 +1,51 @@
-"""Findings: raising one (idempotently), and keeping the certificate's counters in step.
+"""Findings: raising one (idempotently), reviewing it, withdrawing it when its evidence is voided,
+and keeping the certificate's counters in step.
 
 Rules call ``raise_finding`` when their evidence arrives, in the same transaction. The same
-``rule_key`` never raises a second finding, so re-running a rule over history is safe. Review,
-appeals and cases build on these records; nothing here decides whether a finding is true.
+``rule_key`` never raises a second finding, so re-running a rule over history is safe. The
+records a finding rests on (ids named in its evidence) are indexed in ``finding_records`` so a
+voided record finds its findings at once. Nothing here decides whether a finding is true: rules
+raise, regulators review.
 """
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from certificates.models import Certificate
+from training import audit
 from training.db import db, utcnow
+from training.errors import Conflict
 
+from .findings_models import FindingRecord
+from .messages import message
 from .models import Finding, FindingParty
 from .signals import finding_raised, finding_status_changed
 
 SEVERITIES = ("low", "medium", "high", "critical")
 PARTY_ROLES = ("worker", "employer", "labour_agency", "subcontractor", "training_body", "exam_centre",
                "trainer", "inspectorate")
+# Evidence keys whose ids are records a finding rests on: "attendance_ids" → "attendance:<id>".
+REF_KINDS = ("attendance", "exam", "session", "scan", "inspection_check", "certificate", "employment",
+             "prestart_check")
+EXPLANATION_SEP = "\n\n"
+WITHDRAWN = "evidence voided"
+
+
+def _refs(evidence: dict) -> set[str]:
+    refs = set()
+    for key, value in evidence.items():
+        base = key[:-4] if key.endswith("_ids") else key[:-3] if key.endswith("_id") else key
+        if base == "certificate_serial":
+            base = "certificate"
+        if base not in REF_KINDS:
+            continue
+        for ident in (value if isinstance(value, (list, tuple)) else [value]):
+            if isinstance(ident, str) and ident:
+                refs.add(f"{base}:{ident}"[:40])
+    return refs
 
 
 def raise_finding(kind: str, severity: str, rule_key: str, evidence: dict, explanation: str,
@@ -27,13 +54,17 @@ def raise_finding(kind: str, severity: str, rule_key: str, evidence: dict, expla
     """Record a finding; None when one with this rule_key already exists (whatever its status)."""
     if severity not in SEVERITIES:
         raise ValueError(f"severity must be one of {SEVERITIES}")
+    rule_key = rule_key[:170]
     if db.session.scalar(select(Finding.id).where(Finding.rule_key == rule_key)) is not None:
         return None
-    finding = Finding(kind=kind, severity=severity, rule_key=rule_key[:200], status="open",
+    finding = Finding(kind=kind, severity=severity, rule_key=rule_key, status="open",
                       evidence=json.dumps(evidence, ensure_ascii=False, sort_keys=True, default=str),
                       explanation=explanation, worker_id=worker_id, certificate_serial=certificate_serial)
-    db.session.add(finding)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a concurrent raise of the same key loses quietly
+            db.session.add(finding)
+    except IntegrityError:
+        return None
     seen = set()
     for role, party_id, name in parties:
         if role not in PARTY_ROLES:
@@ -41,11 +72,16 @@ def raise_finding(kind: str, severity: str, rule_key: str, evidence: dict, expla
         if party_id and (role, party_id) not in seen:
             seen.add((role, party_id))
             db.session.add(FindingParty(finding_id=finding.id, role=role, party_id=party_id, name=name or ""))
+    for ref in _refs(evidence):
+        db.session.add(FindingRecord(ref=ref, finding_id=finding.id))
     if certificate_serial:
         _bump(certificate_serial, open_=1)
     db.session.flush()
     finding_raised.send(finding)
     return finding
+
+
+_DELTA = {"open": (1, 0), "confirmed": (0, 1), "dismissed": (0, 0)}
 
 
 def set_status(finding: Finding, status: str, reason: str, by_key: str | None) -> Finding:
@@ -55,9 +91,7 @@ def set_status(finding: Finding, status: str, reason: str, by_key: str | None) -
         return finding
     finding.status, finding.review_reason, finding.reviewed_at, finding.reviewed_by = status, reason, utcnow(), by_key
     if finding.certificate_serial:
-        delta = {"open": (1, 0), "confirmed": (0, 1), "dismissed": (0, 0)}
-        o_new, c_new = delta[status]
-        o_old, c_old = delta[old]
+        (o_new, c_new), (o_old, c_old) = _DELTA[status], _DELTA[old]
         _bump(finding.certificate_serial, open_=o_new - o_old, confirmed=c_new - c_old)
     db.session.flush()
     finding_status_changed.send(finding, old=old)
@@ -69,3 +103,103 @@ def _bump(serial: str, open_: int = 0, confirmed: int = 0) -> None:
         db.session.execute(update(Certificate).where(Certificate.serial == serial).values(
             open_findings=Certificate.open_findings + open_,
             confirmed_findings=Certificate.confirmed_findings + confirmed))
+
+
+def attach_certificate(finding: Finding, serial: str) -> None:
+    """Let a finding about evidence weigh on the certificate later issued on that evidence."""
+    if finding.certificate_serial is None:
+        finding.certificate_serial = serial
+        o, c = _DELTA[finding.status]
+        _bump(serial, open_=o, confirmed=c)
+        db.session.flush()
+
+
+def findings_resting_on(refs) -> list[Finding]:
+    refs = list(refs)
+    if not refs:
+        return []
+    return db.session.scalars(select(Finding).where(Finding.id.in_(
+        select(FindingRecord.finding_id).where(FindingRecord.ref.in_(refs))))).all()
+
+
+def withdraw_resting_on(ref: str) -> list[Finding]:
+    """Dismiss the open findings resting on a voided record. Their rule keys are freed (the old
+    finding keeps its own, suffixed), so the rules may raise again on what evidence remains."""
+    gone = []
+    for finding in findings_resting_on([ref]):
+        if finding.status != "open":
+            continue  # a reviewed finding stands: voiding evidence after the fact must not erase it
+        set_status(finding, "dismissed", WITHDRAWN, None)
+        finding.rule_key = f"{finding.rule_key[:150]}~w~{finding.id}"
+        audit.record("finding.withdrawn", subject=finding.id, detail={"record": ref})
+        gone.append(finding)
+    db.session.flush()
+    return gone
+
+
+def review_finding(finding: Finding, status: str, reason: str, caller) -> Finding:
+    if finding.status == status:
+        raise Conflict(f"This finding is already {status}.")
+    old = finding.status
+    set_status(finding, status, reason, caller.key_id)
+    audit.record(f"finding.{status}", actor_org=caller.org_id, actor_key=caller.key_id, subject=finding.id,
+                 detail={"from": old, "reason": reason, "kind": finding.kind})
+    return finding
+
+
+def finding_query(kind=None, status=None, organization_id=None, worker_id=None):
+    stmt = select(Finding)
+    if kind:
+        stmt = stmt.where(Finding.kind == kind)
+    if status:
+        stmt = stmt.where(Finding.status == status)
+    if organization_id:
+        stmt = stmt.where(exists().where(FindingParty.finding_id == Finding.id,
+                                         FindingParty.party_id == organization_id))
+    if worker_id:
+        stmt = stmt.where(or_(Finding.worker_id == worker_id, exists().where(
+            FindingParty.finding_id == Finding.id, FindingParty.role == "worker",
+            FindingParty.party_id == worker_id)))
+    return stmt
+
+
+def parties_of(finding_ids) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {i: [] for i in finding_ids}
+    if out:
+        rows = db.session.execute(select(FindingParty).where(FindingParty.finding_id.in_(list(out)))
+                                  .order_by(FindingParty.role, FindingParty.party_id)).scalars()
+        for p in rows:
+            out[p.finding_id].append({"role": p.role, "id": p.party_id, "name": p.name})
+    return out
+
+
+def explanation_parts(text: str | None) -> dict:
+    zh, _, en = (text or "").partition(EXPLANATION_SEP)
+    return {"zh": zh, "en": en or zh}
+
+
+def dump_finding(finding: Finding, parties: list[dict]) -> dict:
+    stamp = lambda t: t.isoformat() + "+00:00" if t else None  # noqa: E731
+    return {"id": finding.id, "kind": finding.kind, "status": finding.status, "severity": finding.severity,
+            "created_at": stamp(finding.created_at), "evidence": json.loads(finding.evidence or "{}"),
+            "explanation": explanation_parts(finding.explanation), "parties": parties,
+            "worker_id": finding.worker_id, "certificate_serial": finding.certificate_serial,
+            "reviewed_at": stamp(finding.reviewed_at), "review_reason": finding.review_reason}
+
+
+def restate(outcome, lang: str) -> dict:
+    """After a scan's rules ran: a valid answer becomes ``suspect`` if the scan itself (or
+    anything in the same request) raised a finding against the certificate."""
+    if outcome.result != "valid" or not outcome.serial:
+        return {}
+    row = db.session.execute(select(Certificate.open_findings, Certificate.confirmed_findings)
+                             .where(Certificate.serial == outcome.serial)).first()
+    if row is None or not (row[0] or row[1]):
+        return {}
+    code = "findings_confirmed" if row[1] else "findings_open"
+    codes = (code, "signature_valid", "registry_checked")
+    if outcome.certificate is not None:
+        outcome.certificate.update(open_findings=row[0], confirmed_findings=row[1])
+    outcome.result, outcome.reasons = "suspect", codes
+    return {"result": "suspect", "reasons": [{"code": c, "message": message(c, lang)} for c in codes],
+            "certificate": outcome.certificate}

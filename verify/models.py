@@ -61,6 +61,7 @@ class Finding(db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reviewed_by: Mapped[str | None] = mapped_column(ID)  # api key id
     review_reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_findings_status_created", "status", "created_at"),)
 
 
 class FindingParty(db.Model):

@@ -1,0 +1,94 @@
+"""Rules on certificates themselves: a jump in a body's issuance volume, and certificates whose
+training and exam evidence no longer holds (an exam voided, hours gone, an import with nothing
+behind it). Also links findings about evidence to the certificate later issued on it.
+
+Must not: change a certificate's status (only a regulator's decision does, in cases.py).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from certificates.models import Certificate
+from training.catalogue import load_catalogue
+from training.db import db
+from training.evidence import credited_pieces
+from training.models import Exam
+
+from . import rules as R
+from .findings import attach_certificate, findings_resting_on
+from .rules_training import ATT, _A
+
+
+def spike_counts(issuer_id: str, issued_at: datetime) -> dict:
+    return {f"iss:{issuer_id}:{R.china_day(issued_at)}": 1}
+
+
+def evaluate_spike(issuer_id: str, day, source=None) -> None:
+    c = R.cfg("issuance_spike")
+    days = [day - timedelta(days=i) for i in range(7 * (c["baseline_weeks"] + 1))]
+    counts = R.read_counters([f"iss:{issuer_id}:{d}" for d in days], source)
+    per_day = [counts[f"iss:{issuer_id}:{d}"] for d in days]
+    weeks = [sum(per_day[7 * w:7 * w + 7]) for w in range(c["baseline_weeks"] + 1)]
+    current, busiest = weeks[0], max(weeks[1:])
+    if sum(1 for n in weeks[1:] if n) < c.get("min_active_weeks", 0):
+        return  # a body just starting has no usual volume to jump from
+    if current >= max(c["min_count"], c["ratio"] * busiest):
+        year, week, _ = day.isocalendar()
+        R.fire("issuance_spike", f"{issuer_id}:{year}-W{week:02d}",
+               {"organization_id": issuer_id, "day": str(day), "current": current, "busiest": busiest,
+                "weekly": weeks}, R.parties(R.org_party(issuer_id)))
+
+
+def evidence_problems(snapshot: str | None, category: str, rows, exams) -> tuple[list[str], float]:
+    """What no longer holds of the evidence a certificate was issued on (rows and exams: the
+    worker's non-void attendance and exams, or just those the snapshot names)."""
+    snap = json.loads(snapshot or "{}")
+    wanted = set(snap.get("attendance_ids") or [])
+    mine = [r for r in rows if r.id in wanted]
+    pieces = credited_pieces(mine)
+    hours = sum((e - s).total_seconds() for p in pieces.values() for s, e in p) / 3600
+    problems = []
+    if hours + 1e-6 < load_catalogue().category(category).initial_hours:
+        problems.append("insufficient_hours")
+    if not any(e.id == snap.get("exam_id") and e.passed for e in exams):
+        problems.append("no_passed_exam")
+    return problems, round(hours, 2)
+
+
+def check_certificate(serial, worker_id, category, issuer_id, snapshot, rows, exams) -> None:
+    problems, hours = evidence_problems(snapshot, category, rows, exams)
+    if problems:
+        R.fire("certificate_without_evidence", serial,
+               {"certificate_serial": serial, "problems": ", ".join(problems), "credited_hours": hours,
+                "required_hours": load_catalogue().category(category).initial_hours},
+               R.parties(R.worker_party(worker_id), R.org_party(issuer_id)), worker_id=worker_id,
+               certificate_serial=serial)
+
+
+def _snapshot_records(snapshot):
+    snap = json.loads(snapshot or "{}")
+    rows = db.session.execute(ATT.where(_A.id.in_(snap.get("attendance_ids") or []))).all()
+    exams = db.session.execute(select(Exam.id, Exam.passed).where(
+        Exam.id == (snap.get("exam_id") or ""), Exam.voided_at.is_(None))).all()
+    return rows, exams
+
+
+def on_certificate(cert, **_):
+    for finding in findings_resting_on(R.snapshot_refs(cert.evidence)):
+        if finding.worker_id == cert.worker_id and finding.status != "dismissed":
+            attach_certificate(finding, cert.serial)
+    R.bump(spike_counts(cert.issuer_id, cert.issued_at))
+    evaluate_spike(cert.issuer_id, R.china_day(cert.issued_at))
+    check_certificate(cert.serial, cert.worker_id, cert.category, cert.issuer_id, cert.evidence,
+                      *_snapshot_records(cert.evidence))
+
+
+def recheck_certificates(worker_id: str, record_id: str) -> None:
+    for c in db.session.execute(select(Certificate.serial, Certificate.category, Certificate.issuer_id,
+                                       Certificate.evidence).where(Certificate.worker_id == worker_id)):
+        if record_id in R.snapshot_ids(c.evidence):
+            check_certificate(c.serial, worker_id, c.category, c.issuer_id, c.evidence,
+                              *_snapshot_records(c.evidence))
