@@ -6,18 +6,17 @@ Templates call ``t(zh, en)``.
 """
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 LANGS = ("zh", "en")
 
 
 def current_lang() -> str:
-    if "lang" not in g:
+    env = request.environ  # per request, not ``g``: an app context can outlive one request
+    if "anzheng.lang" not in env:
         asked = request.args.get("lang") or request.cookies.get("lang")
-        if asked not in LANGS:
-            asked = "zh"
-        g.lang = asked
-    return g.lang
+        env["anzheng.lang"] = asked if asked in LANGS else "zh"
+    return env["anzheng.lang"]
 
 
 def t(zh: str, en: str) -> str:
