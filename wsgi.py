@@ -40,6 +40,7 @@ def demo_command(seed: int):
 
     Safe to run again: an existing demo is left as it is. Keys are written to instance/demo-keys.json.
     """
+    from flask import current_app
     from sqlalchemy import select
 
     from training.cli import bootstrap
@@ -53,10 +54,18 @@ def demo_command(seed: int):
         click.echo(f"demo data already present; keys are in {keys_file}")
         return
     regulator = db.session.get(Organization, boot["organization_id"])
+    app = current_app._get_current_object()
+    # The demo records months of past classes today: that is an import of history, not late records.
+    saved = {k: app.config[k] for k in ("FINDINGS_LATE_RECORDS", "FINDINGS_ISSUANCE_SPIKES")}
+    app.config.update(dict.fromkeys(saved, False))
     with click.progressbar(length=9, label="loading demo classes and exams") as bar:
         made = load_demo(regulator, seed=seed, progress=bar.update)
     db.session.commit()
     issued = _issue_demo_certificates(made["ready"])
+    from training.accounts_demo import create_demo_accounts
+    people = create_demo_accounts()
+    db.session.commit()
+    app.config.update(saved)
     keys = {DEMO_REGULATOR: boot["api_key"], **made["keys"]}
     settings.INSTANCE.mkdir(exist_ok=True)
     fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -64,7 +73,9 @@ def demo_command(seed: int):
         json.dump(keys, fh, ensure_ascii=False, indent=2)
     versions = ", ".join(f"v{v}: {n}" for v, n in sorted(issued.items()))
     click.echo(f"demo loaded: {len(made['workers'])} workers, {sum(issued.values())} certificates "
-               f"(QR versions {versions}); API keys written to {keys_file}")
+               f"(QR versions {versions}); API keys written to {keys_file}; "
+               f"{len(people)} console accounts (password and authenticator secrets) in "
+               f"{settings.INSTANCE / 'demo-accounts.json'}")
 
 
 def _issue_demo_certificates(worker_ids: list[str]) -> dict[int, int]:

@@ -17,6 +17,8 @@ def init_app(app: Flask) -> None:
     from . import views
     from .cli import register_cli
     app.extensions["signer"] = Signer(app.config["ANZHENG_KEY_PASSPHRASE"])
+    from .console_views import bp as console_bp  # the console's certificate pages
+    app.register_blueprint(console_bp)
     app.register_blueprint(views.bp)
     register_cli(app)
     accreditation_changed.connect(_on_accreditation, weak=False)

@@ -28,5 +28,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     from . import evidence_views, views  # noqa: F401  (routes register on import)
     from .cli import register_cli
+    from .accounts_views import register as register_console  # personal accounts and the console
+    register_console(app)
     app.register_blueprint(views.bp)
     register_cli(app)

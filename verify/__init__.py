@@ -16,4 +16,17 @@ def init_app(app: Flask) -> None:
     from . import views
     app.extensions["key_table"] = KeyTable()
     app.extensions["verify_limit"] = ratelimit.parse(app.config["RATE_LIMIT_VERIFY"])
+    from . import employment_models, notices, onsite, prestart_views  # noqa: F401  (tables, routes)
+    from .prestart_cli import register_prestart_cli
+    notices.connect()
+    onsite.connect()
+    register_prestart_cli(app)
+    from . import dashboard, findings_models, findings_views, rules  # noqa: F401  (tables, routes, rules)
+    from .findings_cli import register_findings_cli
+    rules.init_app(app)
+    register_findings_cli(app)
+    from .worker_views import bp as worker_bp  # the worker's own page
+    app.register_blueprint(worker_bp)
     app.register_blueprint(views.bp)
+    from . import inspect_views
+    app.register_blueprint(inspect_views.bp)

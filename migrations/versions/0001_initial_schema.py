@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 08:39:58.250890
+Create Date: 2026-11-29 09:49:28.501491
 
 """
 from alembic import op
@@ -77,6 +77,22 @@ def upgrade():
     sa.Column('count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('bucket', 'window')
     )
+    op.create_table('rule_counters',
+    sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('sign_in_failures',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('account_id', sa.String(length=16), nullable=True),
+    sa.Column('client', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('sign_in_failures', schema=None) as batch_op:
+        batch_op.create_index('ix_sign_in_failures_account_at', ['account_id', 'at'], unique=False)
+        batch_op.create_index('ix_sign_in_failures_client_at', ['client', 'at'], unique=False)
+
     op.create_table('trainers',
     sa.Column('id', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -101,6 +117,30 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('id_hash')
     )
+    op.create_table('accounts',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('organization_id', sa.String(length=16), nullable=False),
+    sa.Column('login', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('badge', sa.String(length=50), nullable=True),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('duties', sa.String(length=200), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('must_change_password', sa.Integer(), nullable=False),
+    sa.Column('totp_secret_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('totp_enrolled_at', sa.DateTime(), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(), nullable=True),
+    sa.Column('disabled_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('login')
+    )
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_accounts_organization_id'), ['organization_id'], unique=False)
+
     op.create_table('accreditations',
     sa.Column('id', sa.String(length=16), nullable=False),
     sa.Column('organization_id', sa.String(length=16), nullable=False),
@@ -129,6 +169,24 @@ def upgrade():
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('bulk_revocations',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('issuer_id', sa.String(length=16), nullable=False),
+    sa.Column('issued_from', sa.Date(), nullable=False),
+    sa.Column('issued_until', sa.Date(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('case_id', sa.String(length=16), nullable=True),
+    sa.Column('by_org', sa.String(length=16), nullable=False),
+    sa.Column('by_key', sa.String(length=16), nullable=True),
+    sa.Column('report', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['issuer_id'], ['organizations.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('bulk_revocations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bulk_revocations_issuer_id'), ['issuer_id'], unique=False)
+
     op.create_table('case_parties',
     sa.Column('case_id', sa.String(length=16), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
@@ -139,6 +197,22 @@ def upgrade():
     )
     with op.batch_alter_table('case_parties', schema=None) as batch_op:
         batch_op.create_index('ix_case_parties_party', ['party_id'], unique=False)
+
+    op.create_table('case_statements',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('case_id', sa.String(length=16), nullable=False),
+    sa.Column('party_role', sa.String(length=20), nullable=False),
+    sa.Column('party_id', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('recorded_by_org', sa.String(length=16), nullable=False),
+    sa.Column('recorded_by_key', sa.String(length=16), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('case_statements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_statements_case_id'), ['case_id'], unique=False)
 
     op.create_table('exams',
     sa.Column('id', sa.String(length=16), nullable=False),
@@ -165,6 +239,26 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_exams_answers_digest'), ['answers_digest'], unique=False)
         batch_op.create_index(batch_op.f('ix_exams_exam_centre_id'), ['exam_centre_id'], unique=False)
         batch_op.create_index('ix_exams_worker_category', ['worker_id', 'category', 'taken_at'], unique=False)
+
+    op.create_table('notices',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('organization_id', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('text_en', sa.Text(), nullable=False),
+    sa.Column('worker_id', sa.String(length=16), nullable=True),
+    sa.Column('serial', sa.String(length=19), nullable=True),
+    sa.Column('finding_id', sa.String(length=16), nullable=True),
+    sa.Column('check_id', sa.String(length=16), nullable=True),
+    sa.Column('employment_id', sa.String(length=16), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['workers.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.create_index('ix_notices_org_time', ['organization_id', 'created_at'], unique=False)
 
     op.create_table('sessions',
     sa.Column('id', sa.String(length=16), nullable=False),
@@ -218,6 +312,48 @@ def upgrade():
     )
     with op.batch_alter_table('sites', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sites_enterprise_id'), ['enterprise_id'], unique=False)
+
+    op.create_table('training_classes',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('organization_id', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('training_classes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_training_classes_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('account_keys',
+    sa.Column('key_id', sa.String(length=16), nullable=False),
+    sa.Column('account_id', sa.String(length=16), nullable=False),
+    sa.Column('label', sa.String(length=100), nullable=False),
+    sa.Column('issued_by', sa.String(length=16), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ),
+    sa.ForeignKeyConstraint(['key_id'], ['api_keys.id'], ),
+    sa.PrimaryKeyConstraint('key_id')
+    )
+    with op.batch_alter_table('account_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_keys_account_id'), ['account_id'], unique=False)
+
+    op.create_table('account_sessions',
+    sa.Column('token_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('account_id', sa.String(length=16), nullable=False),
+    sa.Column('stage', sa.String(length=10), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.Column('client', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ),
+    sa.PrimaryKeyConstraint('token_hash')
+    )
+    with op.batch_alter_table('account_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_sessions_account_id'), ['account_id'], unique=False)
 
     op.create_table('accreditation_categories',
     sa.Column('accreditation_id', sa.String(length=16), nullable=False),
@@ -291,6 +427,97 @@ def upgrade():
         batch_op.create_index('ix_certificates_issuer_time', ['issuer_id', 'issued_at'], unique=False)
         batch_op.create_index('ix_certificates_worker_category', ['worker_id', 'category'], unique=False)
 
+    op.create_table('class_members',
+    sa.Column('class_id', sa.String(length=16), nullable=False),
+    sa.Column('worker_id', sa.String(length=16), nullable=False),
+    sa.Column('added_at', sa.DateTime(), nullable=False),
+    sa.Column('added_by', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['class_id'], ['training_classes.id'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['workers.id'], ),
+    sa.PrimaryKeyConstraint('class_id', 'worker_id')
+    )
+    with op.batch_alter_table('class_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_class_members_worker_id'), ['worker_id'], unique=False)
+
+    op.create_table('class_sessions',
+    sa.Column('class_id', sa.String(length=16), nullable=False),
+    sa.Column('session_id', sa.String(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['class_id'], ['training_classes.id'], ),
+    sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], ),
+    sa.PrimaryKeyConstraint('class_id', 'session_id'),
+    sa.UniqueConstraint('session_id')
+    )
+    op.create_table('employments',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('worker_id', sa.String(length=16), nullable=False),
+    sa.Column('employer_id', sa.String(length=16), nullable=False),
+    sa.Column('via_id', sa.String(length=16), nullable=True),
+    sa.Column('site_id', sa.String(length=16), nullable=True),
+    sa.Column('role', sa.String(length=40), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=16), nullable=False),
+    sa.Column('created_by_key', sa.String(length=16), nullable=True),
+    sa.Column('ended_by_key', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['employer_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], ),
+    sa.ForeignKeyConstraint(['via_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['workers.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('employments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_employments_employer_id'), ['employer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_employments_site_id'), ['site_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_employments_via_id'), ['via_id'], unique=False)
+        batch_op.create_index('ix_employments_worker_employer', ['worker_id', 'employer_id'], unique=False)
+
+    op.create_table('inspections',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('organization_id', sa.String(length=16), nullable=False),
+    sa.Column('key_id', sa.String(length=16), nullable=False),
+    sa.Column('officer_name', sa.String(length=100), nullable=True),
+    sa.Column('officer_badge', sa.String(length=50), nullable=True),
+    sa.Column('officers', sa.Text(), nullable=False),
+    sa.Column('site_id', sa.String(length=16), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('inspections', schema=None) as batch_op:
+        batch_op.create_index('ix_inspections_org_time', ['organization_id', 'created_at'], unique=False)
+
+    op.create_table('prestart_checks',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('worker_id', sa.String(length=16), nullable=False),
+    sa.Column('role', sa.String(length=40), nullable=False),
+    sa.Column('employer_id', sa.String(length=16), nullable=False),
+    sa.Column('via_id', sa.String(length=16), nullable=True),
+    sa.Column('site_id', sa.String(length=16), nullable=True),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('cleared', sa.Boolean(), nullable=False),
+    sa.Column('organization_id', sa.String(length=16), nullable=False),
+    sa.Column('key_id', sa.String(length=16), nullable=False),
+    sa.Column('checked_at', sa.DateTime(), nullable=False),
+    sa.Column('inputs', sa.Text(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('kid', sa.String(length=16), nullable=False),
+    sa.Column('signature', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['employer_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], ),
+    sa.ForeignKeyConstraint(['via_id'], ['organizations.id'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['workers.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('prestart_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_prestart_checks_employer_id'), ['employer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_prestart_checks_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_prestart_checks_worker_employer', ['worker_id', 'employer_id', 'checked_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_prestart_checks_worker_id'), ['worker_id'], unique=False)
+
     op.create_table('scans',
     sa.Column('id', sa.String(length=16), nullable=False),
     sa.Column('serial', sa.String(length=19), nullable=True),
@@ -318,6 +545,13 @@ def upgrade():
         batch_op.create_index('ix_scans_received', ['received_at'], unique=False)
         batch_op.create_index('ix_scans_serial_time', ['serial', 'received_at'], unique=False)
 
+    op.create_table('case_revocations',
+    sa.Column('case_id', sa.String(length=16), nullable=False),
+    sa.Column('serial', sa.String(length=19), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
+    sa.ForeignKeyConstraint(['serial'], ['certificates.serial'], ),
+    sa.PrimaryKeyConstraint('case_id', 'serial')
+    )
     op.create_table('certificate_events',
     sa.Column('id', sa.String(length=16), nullable=False),
     sa.Column('serial', sa.String(length=19), nullable=False),
@@ -366,7 +600,53 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_findings_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_status'), ['status'], unique=False)
+        batch_op.create_index('ix_findings_status_created', ['status', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_worker_id'), ['worker_id'], unique=False)
+
+    op.create_table('inspection_checks',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('inspection_id', sa.String(length=16), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('task_role', sa.String(length=40), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('serial', sa.String(length=19), nullable=True),
+    sa.Column('card_result', sa.String(length=30), nullable=True),
+    sa.Column('scan_id', sa.String(length=16), nullable=True),
+    sa.Column('worker_id', sa.String(length=16), nullable=True),
+    sa.Column('id_hash', sa.String(length=64), nullable=True),
+    sa.Column('id_masked', sa.String(length=18), nullable=True),
+    sa.Column('holder_matches', sa.Integer(), nullable=True),
+    sa.Column('verdict', sa.String(length=20), nullable=False),
+    sa.Column('reasons', sa.Text(), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['inspection_id'], ['inspections.id'], ),
+    sa.ForeignKeyConstraint(['worker_id'], ['workers.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('inspection_checks', schema=None) as batch_op:
+        batch_op.create_index('ix_inspection_checks_inspection', ['inspection_id', 'seq'], unique=False)
+        batch_op.create_index('ix_inspection_checks_worker_time', ['worker_id', 'at'], unique=False)
+
+    op.create_table('appeals',
+    sa.Column('id', sa.String(length=16), nullable=False),
+    sa.Column('finding_id', sa.String(length=16), nullable=False),
+    sa.Column('by_role', sa.String(length=20), nullable=False),
+    sa.Column('by_org', sa.String(length=16), nullable=True),
+    sa.Column('by_key', sa.String(length=16), nullable=True),
+    sa.Column('by_worker', sa.String(length=16), nullable=True),
+    sa.Column('explanation', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_by', sa.String(length=16), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['by_worker'], ['workers.id'], ),
+    sa.ForeignKeyConstraint(['finding_id'], ['findings.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_appeals_finding_id'), ['finding_id'], unique=False)
+        batch_op.create_index('ix_appeals_status_time', ['status', 'created_at'], unique=False)
 
     op.create_table('case_findings',
     sa.Column('case_id', sa.String(length=16), nullable=False),
@@ -389,11 +669,39 @@ def upgrade():
     with op.batch_alter_table('finding_parties', schema=None) as batch_op:
         batch_op.create_index('ix_finding_parties_party', ['party_id'], unique=False)
 
+    op.create_table('finding_records',
+    sa.Column('ref', sa.String(length=40), nullable=False),
+    sa.Column('finding_id', sa.String(length=16), nullable=False),
+    sa.ForeignKeyConstraint(['finding_id'], ['findings.id'], ),
+    sa.PrimaryKeyConstraint('ref', 'finding_id')
+    )
+    with op.batch_alter_table('finding_records', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_finding_records_finding_id'), ['finding_id'], unique=False)
+
+    op.create_table('prestart_check_findings',
+    sa.Column('check_id', sa.String(length=16), nullable=False),
+    sa.Column('finding_id', sa.String(length=16), nullable=False),
+    sa.Column('effect', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['check_id'], ['prestart_checks.id'], ),
+    sa.ForeignKeyConstraint(['finding_id'], ['findings.id'], ),
+    sa.PrimaryKeyConstraint('check_id', 'finding_id')
+    )
+    with op.batch_alter_table('prestart_check_findings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_prestart_check_findings_finding_id'), ['finding_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('prestart_check_findings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_prestart_check_findings_finding_id'))
+
+    op.drop_table('prestart_check_findings')
+    with op.batch_alter_table('finding_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_finding_records_finding_id'))
+
+    op.drop_table('finding_records')
     with op.batch_alter_table('finding_parties', schema=None) as batch_op:
         batch_op.drop_index('ix_finding_parties_party')
 
@@ -402,8 +710,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_case_findings_finding_id'))
 
     op.drop_table('case_findings')
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.drop_index('ix_appeals_status_time')
+        batch_op.drop_index(batch_op.f('ix_appeals_finding_id'))
+
+    op.drop_table('appeals')
+    with op.batch_alter_table('inspection_checks', schema=None) as batch_op:
+        batch_op.drop_index('ix_inspection_checks_worker_time')
+        batch_op.drop_index('ix_inspection_checks_inspection')
+
+    op.drop_table('inspection_checks')
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_findings_worker_id'))
+        batch_op.drop_index('ix_findings_status_created')
         batch_op.drop_index(batch_op.f('ix_findings_status'))
         batch_op.drop_index(batch_op.f('ix_findings_kind'))
         batch_op.drop_index(batch_op.f('ix_findings_created_at'))
@@ -418,11 +737,35 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_certificate_events_serial'))
 
     op.drop_table('certificate_events')
+    op.drop_table('case_revocations')
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.drop_index('ix_scans_serial_time')
         batch_op.drop_index('ix_scans_received')
 
     op.drop_table('scans')
+    with op.batch_alter_table('prestart_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_prestart_checks_worker_id'))
+        batch_op.drop_index('ix_prestart_checks_worker_employer')
+        batch_op.drop_index(batch_op.f('ix_prestart_checks_organization_id'))
+        batch_op.drop_index(batch_op.f('ix_prestart_checks_employer_id'))
+
+    op.drop_table('prestart_checks')
+    with op.batch_alter_table('inspections', schema=None) as batch_op:
+        batch_op.drop_index('ix_inspections_org_time')
+
+    op.drop_table('inspections')
+    with op.batch_alter_table('employments', schema=None) as batch_op:
+        batch_op.drop_index('ix_employments_worker_employer')
+        batch_op.drop_index(batch_op.f('ix_employments_via_id'))
+        batch_op.drop_index(batch_op.f('ix_employments_site_id'))
+        batch_op.drop_index(batch_op.f('ix_employments_employer_id'))
+
+    op.drop_table('employments')
+    op.drop_table('class_sessions')
+    with op.batch_alter_table('class_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_class_members_worker_id'))
+
+    op.drop_table('class_members')
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.drop_index('ix_certificates_worker_category')
         batch_op.drop_index('ix_certificates_issuer_time')
@@ -442,6 +785,18 @@ def downgrade():
         batch_op.drop_index('ix_accreditation_categories_category')
 
     op.drop_table('accreditation_categories')
+    with op.batch_alter_table('account_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_sessions_account_id'))
+
+    op.drop_table('account_sessions')
+    with op.batch_alter_table('account_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_keys_account_id'))
+
+    op.drop_table('account_keys')
+    with op.batch_alter_table('training_classes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_classes_organization_id'))
+
+    op.drop_table('training_classes')
     with op.batch_alter_table('sites', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sites_enterprise_id'))
 
@@ -455,16 +810,28 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sessions_organization_id'))
 
     op.drop_table('sessions')
+    with op.batch_alter_table('notices', schema=None) as batch_op:
+        batch_op.drop_index('ix_notices_org_time')
+
+    op.drop_table('notices')
     with op.batch_alter_table('exams', schema=None) as batch_op:
         batch_op.drop_index('ix_exams_worker_category')
         batch_op.drop_index(batch_op.f('ix_exams_exam_centre_id'))
         batch_op.drop_index(batch_op.f('ix_exams_answers_digest'))
 
     op.drop_table('exams')
+    with op.batch_alter_table('case_statements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_statements_case_id'))
+
+    op.drop_table('case_statements')
     with op.batch_alter_table('case_parties', schema=None) as batch_op:
         batch_op.drop_index('ix_case_parties_party')
 
     op.drop_table('case_parties')
+    with op.batch_alter_table('bulk_revocations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bulk_revocations_issuer_id'))
+
+    op.drop_table('bulk_revocations')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_organization_id'))
 
@@ -473,8 +840,18 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_accreditations_organization_id'))
 
     op.drop_table('accreditations')
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_accounts_organization_id'))
+
+    op.drop_table('accounts')
     op.drop_table('workers')
     op.drop_table('trainers')
+    with op.batch_alter_table('sign_in_failures', schema=None) as batch_op:
+        batch_op.drop_index('ix_sign_in_failures_client_at')
+        batch_op.drop_index('ix_sign_in_failures_account_at')
+
+    op.drop_table('sign_in_failures')
+    op.drop_table('rule_counters')
     op.drop_table('rate_counters')
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organizations_kind'))
