@@ -28,3 +28,14 @@ if [ ! -f "$inspect_stamp" ] || [ ! -d verify/inspect/node_modules ]; then
     && "$NODE_HOME/bin/node" "$NODE_HOME/lib/node_modules/npm/bin/npm-cli.js" run build --silent)
   touch "$inspect_stamp"
 fi
+# Printed cards embed a TrueType CJK font when the machine has one (certificates/card.py); on a
+# Debian machine where we may install packages, fetch the small WenQuanYi Micro Hei once. Optional:
+# without it cards name the standard CID font instead.
+if [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+   && [ -z "${ANZHENG_CARD_FONT:-}" ] && [ ! -f instance/.font-tried ]; then
+  echo "» installing fonts-wqy-microhei for printable cards (optional)"
+  mkdir -p instance && touch instance/.font-tried
+  (apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1; }) \
+    || echo "  (could not install it; cards will use the CID font)"
+fi
