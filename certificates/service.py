@@ -71,19 +71,28 @@ def _sign(cert: Certificate, key, signer, base_url: str, now: datetime) -> None:
                                     signed_at=now))
 
 
-def _event(cert: Certificate, event: str, caller, reason: str | None = None) -> None:
+def _event(cert: Certificate, event: str, caller, reason: str | None = None, signed: bool = False) -> None:
+    """The certificate's history, and the audit trail; ``signed``: the event used a signing key,
+    whose kid the audit entry then names (issuance and review are the only certificate key uses)."""
     db.session.add(CertificateEvent(serial=cert.serial, event=event, reason=reason,
                                     by_org=caller.org_id if caller else None,
                                     by_key=caller.key_id if caller else None))
+    detail = {"reason": reason} if reason else {}
+    if signed:
+        detail["signing_kid"] = bytes(cert.kid).hex()
     audit.record(f"certificate.{event}", actor_org=caller and caller.org_id, actor_key=caller and caller.key_id,
-                 subject=cert.serial, detail={"reason": reason} if reason else None)
+                 subject=cert.serial, detail=detail or None)
+
+
+def _held(worker_id: str, category: str) -> tuple:
+    """Holding a certificate of the category: valid or suspended, and not expired."""
+    return (Certificate.worker_id == worker_id, Certificate.category == category,
+            Certificate.status.in_(("valid", "suspended")), Certificate.valid_until >= china_today())
 
 
 def current_holding(worker_id: str, category: str) -> Certificate | None:
     """A certificate of the category the worker still holds (valid or suspended, not expired)."""
-    return db.session.scalar(select(Certificate).where(
-        Certificate.worker_id == worker_id, Certificate.category == category,
-        Certificate.status.in_(("valid", "suspended")), Certificate.valid_until >= china_today()).limit(1))
+    return db.session.scalar(select(Certificate).where(*_held(worker_id, category)).limit(1))
 
 
 def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
@@ -98,10 +107,11 @@ def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
     if ev.problems:
         raise Unprocessable("The evidence does not support issuing this certificate.",
                             [field_error("evidence", p, EVIDENCE_MESSAGES[p]) for p in ev.problems])
-    held = current_holding(worker.id, category.code)
+    # Only the serial: loading the certificate would load its images and joined rows too.
+    held = db.session.scalar(select(Certificate.serial).where(*_held(worker.id, category.code)).limit(1))
     if held is not None:
-        raise Conflict(f"The worker already holds certificate {held.serial} for this category; "
-                       "reprint its card instead of issuing another.", serial=held.serial)
+        raise Conflict(f"The worker already holds certificate {held} for this category; "
+                       "reprint its card instead of issuing another.", serial=held)
     issuer = db.session.get(Organization, caller.org_id)
     valid_until, review_due = _dates(category, china_today(now))
     cert = Certificate(serial=tok.serial_text(tok.new_serial()), worker=worker, worker_id=worker.id,
@@ -109,7 +119,7 @@ def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
                        valid_until=valid_until, review_due=review_due, status="valid",
                        evidence=json.dumps(_snapshot(ev), ensure_ascii=False))
     _sign(cert, ensure_key(issuer, signer), signer, base_url, now)
-    _event(cert, "issued", caller)
+    _event(cert, "issued", caller, signed=True)
     certificate_issued.send(cert)
     return cert
 
@@ -171,5 +181,5 @@ def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Cert
     issuer = db.session.get(Organization, cert.issuer_id)
     _sign(cert, ensure_key(issuer, signer), signer, base_url, utcnow())
     db.session.flush()
-    _event(cert, "reviewed", caller, f"{hours:g} refresher hours")
+    _event(cert, "reviewed", caller, f"{hours:g} refresher hours", signed=True)
     return cert

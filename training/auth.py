@@ -4,6 +4,11 @@ A key reads ``az_<key id>_<secret>``. Only SHA-256 of the secret is stored (the 
 192 random bits, so a slow hash adds nothing); the row is found by its id and the secret compared
 with ``hmac.compare_digest``. The organisation's kind decides what a key may do: every view
 names the kinds it admits through ``require``.
+
+The lookup is one read on the autocommit reader engine (``db.FastRead``), not the ORM
+session: it runs on every authenticated request, verification included, and must not open the
+request's unit of work. A failed key is written to the audit trail and counted per client;
+past ``RATE_LIMIT_AUTH_FAILURES`` the client gets 429 with Retry-After instead of 401.
 """
 from __future__ import annotations
 
@@ -14,20 +19,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 
+from blinker import Namespace
 from flask import request
 from sqlalchemy import bindparam, select
 
-from .db import db, new_id, utcnow
-from .errors import Forbidden, Unauthorized
+from . import audit
+from .db import FastRead, db, new_id, reader, utcnow
+from .errors import Forbidden, TooManyRequests, Unauthorized
 from .models import ApiKey, Organization
 
 PREFIX = "az_"
+# Sent with the client's address on every failed key; a receiver returns the seconds that client
+# must wait (over the limit) or None. Sent from here, counted in verify.ratelimit.
+auth_failed = Namespace().signal("auth-failed")
 _K, _O = ApiKey.__table__.c, Organization.__table__.c
 # Core, not ORM: this runs on every authenticated request, verification included.
-_LOOKUP = (select(_K.id, _K.secret_hash, _K.expires_at, _K.revoked_at, _K.holder_name, _K.holder_badge,
-                  _O.id, _O.kind, _O.name)
-           .join_from(ApiKey.__table__, Organization.__table__, _O.id == _K.organization_id)
-           .where(_K.id == bindparam("id")))
+_LOOKUP = FastRead(select(_K.id, _K.secret_hash, _K.expires_at, _K.revoked_at, _K.holder_name, _K.holder_badge,
+                           _O.id, _O.kind, _O.name)
+                  .join_from(ApiKey.__table__, Organization.__table__, _O.id == _K.organization_id)
+                  .where(_K.id == bindparam("id")))
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ def lookup(header: str | None, now: datetime | None = None) -> Caller | None:
     if parsed is None:
         return None
     key_id, secret = parsed
-    row = db.session.execute(_LOOKUP, {"id": key_id}).first()
+    row = _LOOKUP.first(reader(), id=key_id)
     offered = hashlib.sha256(secret.encode()).digest()
     stored = bytes(row[1]) if row else b"\0" * 32
     # Compare even when the row is missing so timing does not tell which ids exist.
@@ -82,10 +92,30 @@ def current_caller() -> Caller | None:
     env = request.environ
     if "anzheng.caller" not in env:
         # Kept on the request itself, not on ``g``: an app context can outlive one request.
-        header = request.headers.get("Authorization")
+        header = request.environ.get("HTTP_AUTHORIZATION")
         env["anzheng.caller"] = lookup(header) if header else None
         env["anzheng.auth_failed"] = bool(header) and env["anzheng.caller"] is None
+        if env["anzheng.auth_failed"]:
+            env["anzheng.auth_retry_after"] = _failed(header)
     return env["anzheng.caller"]
+
+
+def _failed(header: str) -> int | None:
+    """Count a failed key against the client and audit it; seconds to wait once over the limit.
+
+    The shared counter lives in the layer above, which answers ``auth_failed`` with the wait,
+    counting in the session's transaction. Only failures within the limit are audited, so a
+    flood of bad keys cannot grow the trail without bound. Both commit here, at once: the
+    request is refused either way, and this runs before the request's own unit of work.
+    """
+    client = request.remote_addr
+    waits = [wait for _, wait in auth_failed.send(client) if wait]
+    if not waits:
+        parsed = _parse(header)
+        audit.record("auth.failed", subject=parsed[0] if parsed else None,
+                     detail={"client": client, "path": request.path[:100]})
+    db.session.commit()  # the count (the receiver's, in this transaction) and the entry
+    return max(waits, default=None)
 
 
 def require(*kinds: str):
@@ -95,6 +125,10 @@ def require(*kinds: str):
         def wrapper(*args, **kwargs):
             caller = current_caller()
             if caller is None:
+                wait = request.environ.get("anzheng.auth_retry_after")
+                if wait:
+                    raise TooManyRequests("Too many failed API keys from this client; try again shortly.",
+                                          headers={"Retry-After": str(wait)})
                 raise Unauthorized("A valid API key is required: Authorization: Bearer <api key>.",
                                    headers={"WWW-Authenticate": "Bearer"})
             if kinds and caller.kind not in kinds:

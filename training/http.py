@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
 
@@ -46,17 +47,23 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
     return resp
 
 
+@contextmanager
+def unit_of_work():
+    """The session's work inside the block commits together, or rolls back on any refusal."""
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
 def write(view):
     """One transaction per write request: commit on success, roll back on any refusal."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        try:
-            result = view(*args, **kwargs)
-            db.session.commit()
-            return result
-        except BaseException:
-            db.session.rollback()
-            raise
+        with unit_of_work():
+            return view(*args, **kwargs)
     return wrapper
 
 

@@ -1,9 +1,11 @@
 """Online verification: the pure verdict, then the registry, the certificate's status and the
 findings that stand against it; and the scan record when an inspector's key asks.
 
-The hot path: one signature check and a few indexed Core lookups, no ORM objects, nothing
-rendered. The trust list is indexed once per process and re-read only when the key table's
-generation (bumped on any key or accreditation change) moves.
+The hot path: one signature check and one indexed lookup (``db.FastRead`` on the autocommit
+engine ``db.reader(replica=True)``: the replica when ``DATABASE_REPLICA_URL`` is set), no ORM
+session, no transaction, no objects, nothing rendered. The trust list is indexed once per process and
+re-read only when the key table's generation (bumped on any key or accreditation change) moves;
+the generation is read on every verification, so a change is seen at once by every worker.
 """
 from __future__ import annotations
 
@@ -19,23 +21,26 @@ from certificates.lists import compromised_keys, trust_document
 from certificates.models import Certificate, CertificateToken
 from certificates.token import extract_token
 from training.catalogue import load_catalogue
-from training.db import db, utcnow
+from training.db import FastRead, db, reader, utcnow
 from training.evidence import CHINA
 from training.models import Meta, Organization, Worker
 
 from .verdict import StatusIndex, TrustIndex, check_token
 
 PRIVILEGED = ("inspectorate", "regulator")
+_EPOCH = datetime(1970, 1, 1)
 _C, _T, _O, _W = (Certificate.__table__.c, CertificateToken.__table__.c, Organization.__table__.c,
                   Worker.__table__.c)
-_REGISTRY = (select(_C.serial, _C.status, _C.valid_until, _C.review_due, _C.open_findings,
-                    _C.confirmed_findings, _C.category, _C.issued_at, _C.issuer_id, _O.name, _W.name,
-                    _W.id_masked, _C.worker_id)
-             .select_from(CertificateToken.__table__.join(Certificate.__table__, _C.serial == _T.serial)
-                          .join(Organization.__table__, _O.id == _C.issuer_id)
-                          .join(Worker.__table__, _W.id == _C.worker_id))
-             .where(_T.token_hash == bindparam("h")))
-_GEN = select(Meta.__table__.c.value).where(Meta.__table__.c.key == GENERATION)
+_GEN = FastRead(select(Meta.__table__.c.value).where(Meta.__table__.c.key == GENERATION))
+# The registry's row for a token, with the key table's generation riding along: one round trip
+# for a registered token (a second, for the generation alone, only when there is no row).
+_REGISTRY = FastRead(select(_C.serial, _C.status, _C.valid_until, _C.review_due, _C.open_findings,
+                             _C.confirmed_findings, _C.category, _C.issued_at, _C.issuer_id, _O.name, _W.name,
+                             _W.id_masked, _C.worker_id, _GEN.stmt.scalar_subquery().label("generation"))
+                      .select_from(CertificateToken.__table__.join(Certificate.__table__, _C.serial == _T.serial)
+                                   .join(Organization.__table__, _O.id == _C.issuer_id)
+                                   .join(Worker.__table__, _W.id == _C.worker_id))
+                      .where(_T.token_hash == bindparam("h")))
 
 
 @dataclass
@@ -58,17 +63,26 @@ class KeyTable:
         self.trust: TrustIndex | None = None
         self.status: StatusIndex | None = None
 
-    def current(self) -> tuple[TrustIndex, StatusIndex]:
-        generation = db.session.execute(_GEN).scalar() or 0
+    def current(self, generation: int | None = None) -> tuple[TrustIndex, StatusIndex]:
+        """The indexes, re-read if the generation (read through the session unless given) moved."""
+        if generation is None:
+            generation = db.session.execute(_GEN.stmt).scalar()
+        generation = generation or 0
         if generation != self.generation or self.trust is None:
             with self._lock:
-                doc = trust_document()
-                self.trust = TrustIndex.from_document(doc)
-                self.status = StatusIndex.from_document({
-                    "issued_at": doc["issued_at"], "revoked": [], "suspended": [],
-                    "compromised_keys": compromised_keys()})
-                self.generation = generation
+                self._reload(generation)
         return self.trust, self.status
+
+    def _reload(self, generation: int) -> None:
+        opened = not db.session().in_transaction()
+        doc = trust_document()
+        self.trust = TrustIndex.from_document(doc)
+        self.status = StatusIndex.from_document({
+            "issued_at": doc["issued_at"], "revoked": [], "suspended": [],
+            "compromised_keys": compromised_keys()})
+        self.generation = generation
+        if opened:  # a read of ours only: do not leave the session holding a transaction
+            db.session.rollback()
 
 
 def mask_name(name: str) -> str:
@@ -99,12 +113,14 @@ def verify_text(text: str, table: KeyTable, caller_kind: str | None, now: dateti
         return Outcome("not_ours", ("not_our_code",))
     if token is None:
         return Outcome("forged", ("malformed_token",))
-    trust, status = table.current()
-    pure = check_token(token, trust, status, int((now - datetime(1970, 1, 1)).total_seconds()))
-    if pure.result == "forged":
-        return Outcome("forged", pure.reasons, token_hash=hashlib.sha256(token).digest())
     digest = hashlib.sha256(token).digest()
-    row = db.session.execute(_REGISTRY, {"h": digest}).first()
+    engine = reader(replica=True)
+    row = _REGISTRY.first(engine, h=digest)
+    generation = row.generation if row is not None else (_GEN.first(engine) or (0,))[0]
+    trust, status = table.current(generation)
+    pure = check_token(token, trust, status, int((now - _EPOCH).total_seconds()))
+    if pure.result == "forged":
+        return Outcome("forged", pure.reasons, token_hash=digest)
     if row is None:
         return Outcome("unregistered", ("not_in_registry", "signature_valid"), serial=pure.claims.serial_text,
                        token_hash=digest)
