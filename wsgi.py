@@ -65,6 +65,9 @@ def demo_command(seed: int):
     from training.accounts_demo import create_demo_accounts
     people = create_demo_accounts()
     db.session.commit()
+    from verify.demo_frauds import stage_demo_frauds
+    stage_demo_frauds()  # a few staged frauds, so the review queue, dashboard and a case show something
+    db.session.commit()
     app.config.update(saved)
     keys = {DEMO_REGULATOR: boot["api_key"], **made["keys"]}
     settings.INSTANCE.mkdir(exist_ok=True)

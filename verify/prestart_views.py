@@ -1,44 +1,33 @@
-"""HTTP views of employment, pre-start checks and notices (API), and the enterprise pages.
+"""HTTP views of employment, pre-start checks and notices (the API).
 
 Routes attach to the verify blueprint. API views parse, call one service function and dump. The
-pages take the API key from an HttpOnly, SameSite=Strict cookie set by the sign-in form (never
-from a URL), and every form carries a CSRF token; this minimal sign-in stays inside this module
-until the account system replaces it.
+pages people use are the console's (``console_employer_views``, signed in as themselves); the old
+``/enterprise`` addresses only redirect there.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import tempfile
 import zipfile
-from datetime import datetime
-from functools import wraps
 from pathlib import Path
 
-from flask import current_app, g, make_response, redirect, render_template, request, url_for
-from marshmallow import Schema, ValidationError, fields, validate
+from flask import current_app, redirect, request
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from certificates.cli import read_rows
 from certificates.service import china_today
-from training import audit
-from training.auth import current_caller, lookup, require
-from training.catalogue import EMPLOYER_KINDS, load_catalogue
+from training.auth import current_caller, require
+from training.catalogue import EMPLOYER_KINDS
 from training.db import db
-from training.evidence import CHINA
-from training.errors import ApiError, NotFound, TooManyRequests, Unprocessable, field_error, flatten
-from training.http import idempotent, json_body, json_response, paginate, unit_of_work, write
-from training.i18n import api_lang, current_lang
-from training.identity import IdentityError, normalize_id_number
-from training.models import Worker
+from training.errors import NotFound, TooManyRequests, Unprocessable, field_error
+from training.http import idempotent, json_body, json_response, paginate, write
+from training.i18n import api_lang
 from training.openapi import doc
 from training.schemas import ListOf
 
 from . import employment as emp_service
 from . import notices, prestart, ratelimit
 from .employment_models import Employment, Notice, PrestartCheck
-from .service import verify_text
 from .views import bp
 
 API = "/api/v1"
@@ -242,162 +231,24 @@ def read_notice(notice_id):
     return json_response(notices.notice_dict(notices.mark_read(notice_id, current_caller()), api_lang()))
 
 
-# --- pages: sign-in, the check, the receipt ---------------------------------------------------
+# --- the old enterprise pages -------------------------------------------------------------------
 
-COOKIE, CSRF_COOKIE, PAGES = "az_key", "az_csrf", "/enterprise"
-
-
-def _csrf_token() -> str:
-    """HMAC of a per-browser nonce (its own cookie): a page form must carry it back."""
-    nonce = request.cookies.get(CSRF_COOKIE) or g.setdefault("new_csrf_nonce", secrets.token_urlsafe(24))
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), nonce.encode(), hashlib.sha256).hexdigest()
+# People sign in to the console now (console_employer_views); the pages that once took an API key
+# in a cookie are gone. Their addresses send the browser to the console's pages and drop the old
+# cookies, so no API key lingers in a browser.
+RETIRED = {"": "/console/prestart", "sign-in": "/console/sign-in", "prestart": "/console/prestart"}
 
 
-def _csrf_ok() -> bool:
-    nonce, offered = request.cookies.get(CSRF_COOKIE), request.form.get("csrf_token", "")
-    if not nonce:
-        return False
-    return hmac.compare_digest(_csrf_token(), offered)
-
-
-def _secure() -> bool:
-    return request.is_secure or current_app.config.get("ANZHENG_ENV") == "production"
-
-
-def _cst(stamp: str) -> str:
-    """An RFC 3339 time as China Standard Time, for reading."""
-    return (datetime.fromisoformat(stamp) + CHINA).strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
-
-
-def _category_name(code: str) -> str:
-    cat = load_catalogue().category(code)
-    return (cat.name_en if current_lang() == "en" else cat.name) if cat else code
-
-
-def _page(template: str, status: int = 200, **ctx):
-    resp = make_response(render_template(template, csrf_token=_csrf_token(), cst=_cst,
-                                         category_name=_category_name, **ctx), status)
-    if "new_csrf_nonce" in g:
-        resp.set_cookie(CSRF_COOKIE, g.new_csrf_nonce, httponly=True, samesite="Strict", secure=_secure(), path=PAGES)
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["X-Frame-Options"] = "DENY"
+@bp.get("/enterprise", defaults={"rest": ""})
+@bp.get("/enterprise/<path:rest>")
+def enterprise_moved(rest):
+    parts = rest.strip("/").split("/")
+    target = RETIRED.get("/".join(parts), "/console/")
+    if parts[0] == "prestart" and len(parts) in (2, 3) and parts[1].isalnum() and len(parts[1]) <= 16 \
+            and parts[-1] in (parts[1], "receipt"):
+        target = "/console/prestart/" + "/".join(parts[1:])
+    resp = redirect(target, 301)
+    for cookie in ("az_key", "az_csrf"):
+        if cookie in request.cookies:
+            resp.delete_cookie(cookie, path="/enterprise", httponly=True, samesite="Strict")
     return resp
-
-
-def _page_caller():
-    key = request.cookies.get(COOKIE)
-    caller = lookup(f"Bearer {key}") if key and len(key) <= 200 else None
-    return caller if caller is not None and caller.kind in EMPLOYER_KINDS else None
-
-
-def signed_in(view):
-    """Pages for employing organisations: the key comes from the az_key cookie only."""
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        caller = _page_caller()
-        if caller is None:
-            return redirect(url_for("verify.enterprise_sign_in"))
-        if request.method == "POST" and not _csrf_ok():
-            return _page("enterprise_sign_in.html", 400, error="csrf", caller=None)
-        return view(caller, *args, **kwargs)
-    return wrapper
-
-
-@bp.route(f"{PAGES}/sign-in", methods=["GET", "POST"])
-@doc("Sign-in page for enterprises, agencies and subcontractors (sets the az_key cookie)",
-     tags=["pages"], content_type="text/html", public=True, errors=())
-def enterprise_sign_in():
-    if request.method == "GET":
-        return _page("enterprise_sign_in.html", caller=_page_caller(), error=None)
-    if not _csrf_ok():
-        return _page("enterprise_sign_in.html", 400, error="csrf", caller=None)
-    key = request.form.get("api_key", "").strip()
-    caller = lookup(f"Bearer {key}") if 0 < len(key) <= 200 else None
-    if caller is None or caller.kind not in EMPLOYER_KINDS:
-        limit = ratelimit.parse(current_app.config.get("RATE_LIMIT_AUTH_FAILURES", "20/minute"))
-        wait = ratelimit.hit(f"signin:{request.remote_addr}", limit)
-        if not wait:  # within the limit: kept in the audit trail, like a failed API key
-            with unit_of_work():
-                audit.record("auth.failed", subject=caller.key_id if caller else None,
-                             detail={"client": request.remote_addr, "path": request.path})
-        return _page("enterprise_sign_in.html", 429 if wait else 401, caller=None,
-                     error="wait" if wait else ("kind" if caller else "key"))
-    resp = redirect(url_for("verify.enterprise_prestart"))
-    resp.set_cookie(COOKIE, key, httponly=True, samesite="Strict", secure=_secure(), path=PAGES)
-    return resp
-
-
-@bp.post(f"{PAGES}/sign-out")
-@doc("Sign out of the enterprise pages", tags=["pages"], content_type="text/html", public=True, errors=())
-@signed_in
-def enterprise_sign_out(caller):
-    resp = redirect(url_for("verify.enterprise_sign_in"))
-    resp.delete_cookie(COOKIE, path=PAGES, samesite="Strict", httponly=True, secure=_secure())
-    return resp
-
-
-def _worker_from_form(text: str):
-    """A worker from an identity number, or from a scanned certificate code (QR text)."""
-    text = (text or "").strip()
-    if len(text) <= 40:
-        try:
-            number = normalize_id_number(text)
-        except IdentityError as err:
-            return None, err.code
-        digest = current_app.extensions["identity"].lookup_hash(number)
-        worker = db.session.scalar(select(Worker).where(Worker.id_hash == digest))
-        return worker, None if worker else "not_registered"
-    outcome = verify_text(text, current_app.extensions["key_table"], None)
-    worker = db.session.get(Worker, outcome.worker_id) if outcome.worker_id else None
-    return worker, None if worker else "unknown_code"
-
-
-@bp.route(f"{PAGES}/prestart", methods=["GET", "POST"])
-@doc("Pre-start check page for enterprises (cookie sign-in)", tags=["pages"], content_type="text/html",
-     public=True, errors=())
-@signed_in
-def enterprise_prestart(caller):
-    roles = list(load_catalogue().roles.values())
-    recent = db.session.scalars(prestart.visible_checks(caller).order_by(PrestartCheck.checked_at.desc()).limit(20)).all()
-    ctx = dict(caller=caller, roles=roles, recent=[prestart.answer_of(c) for c in recent], error=None, form={})
-    if request.method == "GET":
-        return _page("enterprise_prestart.html", **ctx)
-    form = {k: request.form.get(k, "").strip() for k in ("role", "employer_id", "starts_on")}
-    worker, problem = _worker_from_form(request.form.get("who", ""))
-    if worker is None:
-        return _page("enterprise_prestart.html", 422, **{**ctx, "error": problem, "form": form})
-    item = {"worker_id": worker.id, **{k: v for k, v in form.items() if v}}
-    try:
-        with unit_of_work():
-            data = prestart.PrestartCheckRequestSchema().load(item)
-            check, _ = prestart.check_hire(data, caller, _signer(), current_lang())
-    except (ValidationError, ApiError) as err:
-        errors = flatten(err.messages) if isinstance(err, ValidationError) else (err.errors or [])
-        detail = err.detail if isinstance(err, ApiError) else ""
-        return _page("enterprise_prestart.html", 422 if errors else getattr(err, "status", 422),
-                     **{**ctx, "error": "refused", "detail": detail, "errors": errors, "form": form})
-    return redirect(url_for("verify.enterprise_check", check_id=check.id), 303)
-
-
-@bp.get(f"{PAGES}/prestart/<check_id>")
-@doc("One pre-start answer, large (cookie sign-in)", tags=["pages"], content_type="text/html", public=True, errors=())
-@signed_in
-def enterprise_check(caller, check_id):
-    try:
-        return _page("enterprise_check.html", caller=caller, a=prestart.answer_of(_own_check(check_id, caller)))
-    except NotFound:
-        return _page("enterprise_check.html", 404, caller=caller, a=None)
-
-
-@bp.get(f"{PAGES}/prestart/<check_id>/receipt")
-@doc("Printable signed receipt of a pre-start check (cookie sign-in)", tags=["pages"], content_type="text/html",
-     public=True, errors=())
-@signed_in
-def enterprise_receipt(caller, check_id):
-    try:
-        check = _own_check(check_id, caller)
-    except NotFound:
-        return _page("enterprise_check.html", 404, caller=caller, a=None)
-    return _page("enterprise_receipt.html", caller=caller, a=prestart.answer_of(check), raw=check.answer,
-                 base=current_app.config["PUBLIC_BASE_URL"])
-

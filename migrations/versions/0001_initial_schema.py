@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 09:49:28.501491
+Create Date: 2026-11-29 10:35:13.990771
 
 """
 from alembic import op

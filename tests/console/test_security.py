@@ -59,7 +59,8 @@ def test_security_every_page_refuses_the_wrong_kind_and_role(app, client):
     for url, method, view in _console_rules(app):
         kinds = view.console_kinds
         if kinds:  # an organisation of another kind is refused before anything is looked up
-            for c in (centre, ent) if "training_body" in kinds else (body_officer, ent):
+            for c in [c for c, k in ((centre, "exam_centre"), (body_officer, "training_body"),
+                                     (ent, "enterprise")) if k not in kinds]:
                 r = _hit(c, url, method, tokens[id(c)])
                 assert r.status_code == 403, (method, url, r.status_code)
         if view.console_action not in ("view",) and (not kinds or "training_body" in kinds):

@@ -1,15 +1,20 @@
-"""The regulator's pages: sign-in by a posted key into an HttpOnly cookie with CSRF, the dashboard
-with server-drawn charts, review from the queue, and a page per case."""
+"""The regulator's pages moved into the console (``verify/console_regulator_*``): the old
+``/regulator`` addresses, which once took an API key into a cookie, now only send the browser to
+the console and drop the old cookies; the dashboard with server-drawn charts, review from the
+queue and the page per case are the console's, for a person signed in with password and TOTP.
+The console's own tests are in ``tests/console/test_regulator_*.py``."""
 from __future__ import annotations
 
 import re
 
 import pytest
-from flask import g
 
 from tests import factories as f
+from tests.console.helpers import account, sign_in, token
 from tests.verify.test_findings_api import fast_exams
 from tests.verify.test_rules import found
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
 @pytest.fixture(autouse=True)
@@ -17,58 +22,42 @@ def _quiet(app, monkeypatch):
     monkeypatch.setitem(app.config, "FINDINGS_LATE_RECORDS", False)
 
 
-def csrf(client) -> str:
-    html = client.get("/regulator/sign-in").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([0-9a-f]{64})"', html).group(1)
-
-
-def sign_in(client, key) -> object:
-    return client.post("/regulator/sign-in", data={"api_key": key, "csrf_token": csrf(client)})
-
-
-BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-
-
-def test_pages_need_a_regulator_signed_in(client):
+def test_pages_old_addresses_redirect_and_never_take_a_key(client):
     w = f.World(client)
-    r = client.get("/regulator/dashboard", headers=BROWSER)
-    assert r.status_code == 302 and r.headers["Location"].endswith("/regulator/sign-in")
-    assert client.get("/regulator/dashboard").status_code == 401  # API clients get problem+json
-    assert client.get(f"/regulator/dashboard?key={w.reg.key}", headers=BROWSER).status_code == 302  # never in URLs
-    assert client.post("/regulator/sign-in", data={"api_key": w.reg.key}).status_code == 400  # no CSRF token
-    assert sign_in(client, w.body.key).status_code == 401  # a training body is not a regulator
-    assert sign_in(client, "az_nonsense").status_code == 401
-    client.set_cookie("az_key", w.body.key, path="/regulator")
-    assert client.get("/regulator/dashboard", headers=BROWSER).status_code == 403
-    r = sign_in(client, w.reg.key)
-    assert r.status_code == 303 and r.headers["Location"].endswith("/regulator/dashboard")
-    cookie = next(v for k, v in r.headers.items() if k == "Set-Cookie" and v.startswith("az_key="))
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/regulator" in cookie
-    assert client.get("/regulator/dashboard").status_code == 200
-    assert w.reg.get("/regulator/dashboard").status_code == 200  # a bearer header works too
+    for old, new in (("/regulator/dashboard", "/console/dashboard"), ("/regulator/sign-in", "/console/sign-in"),
+                     ("/regulator", "/console/dashboard"), ("/regulator/cases/0123456789abcdef", "/console/cases/0123456789abcdef"),
+                     (f"/regulator/dashboard?key={w.reg.key}", "/console/dashboard"), ("/regulator/whatever", "/console/")):
+        r = client.get(old, headers=BROWSER)
+        assert r.status_code == 301 and r.headers["Location"] == new, old
+    assert w.reg.get("/regulator/dashboard").status_code == 301  # a bearer key opens nothing here either
+    r = client.post("/regulator/sign-in", data={"api_key": w.reg.key})
+    assert r.status_code == 303 and r.headers["Location"] == "/console/sign-in"
+    assert not any(v.startswith("az_key=az_") for k, v in r.headers.items() if k == "Set-Cookie")
+    client.set_cookie("az_key", w.reg.key, path="/regulator")
+    r = client.post("/regulator/findings/0123456789abcdef/review", data={"status": "confirmed", "reason": "x"})
+    assert r.status_code == 303 and r.headers["Location"] == "/console/findings/0123456789abcdef"
+    gone = [v for k, v in r.headers.items() if k == "Set-Cookie" and v.startswith("az_key=")]
+    assert gone and "Path=/regulator" in gone[0] and ("Max-Age=0" in gone[0] or "Expires=Thu, 01 Jan 1970" in gone[0])
 
 
-def test_pages_dashboard_charts_ranking_and_review(client):
+def test_pages_dashboard_review_and_case_page_in_the_console(app, client):
     w = f.World(client)
     fast_exams(w, 1)
-    sign_in(client, w.reg.key)
-    html = client.get("/regulator/dashboard").get_data(as_text=True)
-    assert html.count("<svg") == 3 and "考试过快" in html and w.centre.org["name"] in html and "审核队列" in html
-    g.pop("lang", None)  # the test's app context outlives a request; a server's does not
-    assert "lang=\"zh-CN\"" in html and "Exam too fast" in client.get("/regulator/dashboard?lang=en").get_data(as_text=True)
-    g.pop("lang", None)
+    analyst, secret = account(w.reg.id, "analyst", duties=("findings",))
+    c = app.test_client()
+    assert sign_in(c, analyst.login, secret=secret).status_code == 302
+    html = c.get("/console/dashboard").get_data(as_text=True)
+    assert html.count("<svg") == 3 and "考试用时过短" in html and w.centre.org["name"] in html
+    assert 'lang="zh-CN"' in html and "Exam finished too fast" in c.get("/console/dashboard?lang=en").get_data(as_text=True)
     hit = found("exam_too_fast")[0]
-    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', html).group(1)
-    bad = client.post(f"/regulator/findings/{hit.id}/review", data={"status": "confirmed", "reason": "核实"})
-    assert bad.status_code == 303 and found("exam_too_fast")[0].status == "open"  # no CSRF token: nothing done
-    r = client.post(f"/regulator/findings/{hit.id}/review",
-                    data={"status": "confirmed", "reason": "核实", "csrf_token": token})
-    assert r.status_code == 303 and found("exam_too_fast")[0].status == "confirmed"
-    case = w.reg.post("/api/v1/cases", {"finding_ids": [hit.id]}).get_json()
-    page = client.get(f"/regulator/cases/{case['id']}?lang=zh")
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
+    t = token(c, f"/console/findings/{hit.id}")
+    assert c.post(f"/console/findings/{hit.id}/review", data={"status": "confirmed", "reason": "核实"}).status_code == 400
+    assert found("exam_too_fast")[0].status == "open"
+    r = c.post(f"/console/findings/{hit.id}/review", data={"status": "confirmed", "reason": "核实", "csrf_token": t})
+    assert r.status_code == 302 and found("exam_too_fast")[0].status == "confirmed"
+    r = c.post("/console/cases", data={"finding_ids": hit.id, "csrf_token": t})
+    case_url = r.headers["Location"]
+    assert re.fullmatch(r"/console/cases/[0-9a-f]{16}", case_url)
+    text = c.get(case_url + "?lang=zh").get_data(as_text=True)
     assert "当事各方" in text and "尚未陈述" in text and w.centre.org["name"] in text
-    assert client.get("/regulator/cases/nosuchcase").status_code == 404
-    out = client.post("/regulator/sign-out", data={"csrf_token": token})
-    assert out.status_code == 303 and client.get("/regulator/dashboard", headers=BROWSER).status_code == 302
+    assert c.get("/console/cases/nosuchcase").status_code == 404

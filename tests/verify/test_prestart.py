@@ -3,7 +3,6 @@ workshop and team repeats), cases and findings, the signed receipt, refusals, an
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -371,76 +370,3 @@ def test_prestart_lists_the_callers_own_checks(client):
     assert ids(s.agency) == [by_agency["id"]] and ids(other) == [mine["id"]]
     assert ids(s.host, f"?worker_id={b_wk['id']}") == [by_host["id"]]
     assert s.agency.get(f"{API}/{by_host['id']}").status_code == 404
-
-
-# --- pages -----------------------------------------------------------------------------------
-
-
-def _csrf(client, path="/enterprise/sign-in"):
-    page = client.get(path)
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.get_data(as_text=True)).group(1)
-
-
-def test_prestart_page_sign_in_check_and_receipt(client):
-    s = Scene(client)
-    number = f.id_number()
-    wk = f.worker(s.host, number)
-    induct(s.host, [wk["id"]])
-    assert client.get("/enterprise/prestart").status_code == 302
-    token = _csrf(client)
-    assert client.post("/enterprise/sign-in", data={"api_key": s.host.key}).status_code == 400  # no CSRF token
-    assert client.post("/enterprise/sign-in", data={"api_key": "az_nope", "csrf_token": token}).status_code == 401
-    r = client.post("/enterprise/sign-in", data={"api_key": s.w.body.key, "csrf_token": token})
-    assert r.status_code == 401  # a training body is not an employer
-    r = client.post("/enterprise/sign-in", data={"api_key": s.host.key, "csrf_token": token})
-    assert r.status_code == 302
-    cookie = r.headers["Set-Cookie"]
-    assert "az_key=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    page = client.get("/enterprise/prestart")
-    assert page.status_code == 200 and "上岗前核查" in page.get_data(as_text=True)
-    assert page.headers["Cache-Control"] == "no-store"
-    assert client.post("/enterprise/prestart", data={"who": number, "role": "general_labourer"}).status_code == 400
-    r = client.post("/enterprise/prestart", data={"who": number, "role": "welder", "csrf_token": _csrf(client, "/enterprise/prestart")})
-    assert r.status_code == 303
-    answer = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "不能上岗" in answer and "焊" in answer and number not in answer and wk["id_number_masked"] in answer
-    check_id = r.headers["Location"].rsplit("/", 1)[1]
-    receipt = client.get(f"/enterprise/prestart/{check_id}/receipt").get_data(as_text=True)
-    stored = db.session.get(PrestartCheck, check_id)
-    assert stored.signature in receipt and "trust-list" in receipt and number not in receipt
-    assert number not in stored.answer and number not in stored.inputs
-    (carded,), (card,) = s.certified()  # a scanner reading the card's QR code names the worker too
-    r = client.post("/enterprise/prestart", data={"who": card["qr_text"], "role": "confined_space_worker",
-                                                  "csrf_token": _csrf(client, "/enterprise/prestart")})
-    assert r.status_code == 303 and carded["id_number_masked"] in client.get(r.headers["Location"]).get_data(as_text=True)
-    g.pop("lang", None)  # the test's app context outlives each request; i18n caches the language on g
-    en = client.get(f"/enterprise/prestart/{check_id}?lang=en").get_data(as_text=True)
-    assert "NOT CLEARED" in en
-    stranger = f.id_number()
-    token = _csrf(client, "/enterprise/prestart")
-    g.pop("lang", None)
-    r = client.post("/enterprise/prestart?lang=zh", data={"who": stranger, "role": "welder", "csrf_token": token})
-    assert r.status_code == 422 and stranger not in r.get_data(as_text=True) and "尚未登记" in r.get_data(as_text=True)
-
-
-def test_prestart_page_never_takes_a_key_from_the_url(client):
-    s = Scene(client)
-    other = f.org(s.w.reg, "enterprise")
-    wk = f.worker(s.host)
-    theirs = check(other, wk["id"], "general_labourer")
-    for q in (f"?api_key={s.host.key}", f"?key={s.host.key}", f"?az_key={s.host.key}"):
-        assert client.get(f"/enterprise/prestart{q}").status_code == 302
-    r = client.get("/enterprise/prestart", headers={"Authorization": f"Bearer {s.host.key}"})
-    assert r.status_code == 302  # pages read the cookie only
-    token = _csrf(client)
-    client.post("/enterprise/sign-in", data={"api_key": s.host.key, "csrf_token": token})
-    assert client.get(f"/enterprise/prestart/{theirs['id']}").status_code == 404
-    assert client.get(f"/enterprise/prestart/{theirs['id']}/receipt").status_code == 404
-    client.post("/enterprise/sign-out", data={"csrf_token": _csrf(client, "/enterprise/prestart")})
-    assert client.get("/enterprise/prestart").status_code == 302
-    number = f.id_number()
-    f.worker(s.agency, number)
-    client.post("/enterprise/sign-in", data={"api_key": s.agency.key, "csrf_token": _csrf(client)})
-    token = _csrf(client, "/enterprise/prestart")
-    r = client.post("/enterprise/prestart", data={"who": number, "role": "welder", "csrf_token": token})
-    assert r.status_code == 422 and "请先登记用工记录" in r.get_data(as_text=True)  # no placement, said plainly
