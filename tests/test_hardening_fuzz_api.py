@@ -17,9 +17,6 @@ from tests import factories as f
 
 
 KNOWN_BUGS = (
-    ("GET", "/api/v1/employments"),  # documented as one employment, answers {"items", "next_cursor"}
-    ("POST", "/api/v1/scans"),  # ScanUploadResult.client_ref is null when the item had none
-    ("GET", "/inspect/manifest.webmanifest"),  # a JSON object documented as a binary string
 )
 
 

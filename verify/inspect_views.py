@@ -87,7 +87,7 @@ def service_worker():
 
 @bp.get("/inspect/manifest.webmanifest")
 @doc("The scanner's web app manifest", tags=["inspector app"], content_type="application/manifest+json",
-     errors=())
+     response={"type": "object"}, errors=())
 def manifest():
     zh = current_lang() != "en"
     body = {"name": "安证 · 现场核验" if zh else "anzheng inspector", "short_name": "安证核验" if zh else "anzheng",
@@ -200,7 +200,7 @@ class ScanUploadResultSchema(Schema):
     index = fields.Integer()
     status = fields.Integer()
     id = fields.String()
-    client_ref = fields.String()
+    client_ref = fields.String(allow_none=True)
     result = fields.String()
     reasons = fields.List(fields.Dict())
     certificate = fields.Dict(allow_none=True)
