@@ -123,7 +123,7 @@ def verify_text(text: str, table: KeyTable, caller_kind: str | None, now: dateti
         return Outcome("forged", pure.reasons, token_hash=digest)
     if row is None:
         return Outcome("unregistered", ("not_in_registry", "signature_valid"), serial=pure.claims.serial_text,
-                       token_hash=digest)
+                       token_hash=digest, extra={"issuer_id": pure.claims.issuer_id})
     privileged = caller_kind in PRIVILEGED
     result, reasons = _standing(row, pure.result, privileged, (now + CHINA).date())
     return Outcome(result, reasons, _certificate(row, privileged), row.serial, digest, row.worker_id)
