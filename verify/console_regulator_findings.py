@@ -94,31 +94,39 @@ def finding_detail(finding_id):
     return _finding_page(finding)
 
 
+def _decide(back: str, field: str, allowed: tuple, act, conflict_word: str, done_words):
+    """The shared shape of a reviewer's decision form: check the choice and the reason, act,
+    commit, and say in plain words what changed (or why nothing did)."""
+    choice, (reason, problem) = request.form.get(field, ""), _reason()
+    if choice not in allowed:
+        problem = "choose_status"
+    if problem:
+        flash(refusal(problem), "bad")
+        return redirect(back)
+    try:
+        act(choice, reason)
+    except Conflict:
+        flash(refusal(conflict_word), "warn")
+        return redirect(back)
+    db.session.commit()
+    flash(done_words(choice), "ok")
+    return redirect(back)
+
+
 @bp.post("/findings/<finding_id>/review")
 @page("findings", kinds=REG)
 def review(finding_id):
     finding = _get(Finding, finding_id)
     if finding is None:
         return refuse(404, say_common("not_found"))
-    status, (reason, problem) = request.form.get("status", ""), _reason()
-    back = f"/console/findings/{finding.id}"
-    if status not in ("confirmed", "dismissed"):
-        problem = "choose_status"
-    if problem:
-        flash(refusal(problem), "bad")
-        return redirect(back)
-    try:
-        findings.review_finding(finding, status, reason, caller())
-    except Conflict:
-        flash(refusal("already"), "warn")
-        return redirect(back)
-    db.session.commit()
-    flash(t("已认定。公众核验和上岗前核查将据此显示；相关各方可以申诉。",
-            "Confirmed. Public verification and pre-start checks now reflect it; the parties may appeal.")
-          if status == "confirmed" else
-          t("已排除。它改变过的核验结果已恢复，受影响的用人单位会收到通知。",
-            "Dismissed. Every verdict it changed is restored, and employers it affected are told."), "ok")
-    return redirect(back)
+    return _decide(
+        f"/console/findings/{finding.id}", "status", ("confirmed", "dismissed"),
+        lambda status, reason: findings.review_finding(finding, status, reason, caller()), "already",
+        lambda status: t("已认定。公众核验和上岗前核查将据此显示；相关各方可以申诉。",
+                         "Confirmed. Public verification and pre-start checks now reflect it; the parties may appeal.")
+        if status == "confirmed" else
+        t("已排除。它改变过的核验结果已恢复，受影响的用人单位会收到通知。",
+          "Dismissed. Every verdict it changed is restored, and employers it affected are told."))
 
 
 # --- appeals ---------------------------------------------------------------------------------------
@@ -151,22 +159,12 @@ def decide_appeal(appeal_id):
     appeal = _get(Appeal, appeal_id)
     if appeal is None:
         return refuse(404, say_common("not_found"))
-    decision, (reason, problem) = request.form.get("decision", ""), _reason()
-    back = f"/console/appeals/{appeal.id}"
-    if decision not in ("upheld", "rejected"):
-        problem = "choose_status"
-    if problem:
-        flash(refusal(problem), "bad")
-        return redirect(back)
-    try:
-        appeals.decide_appeal(appeal, decision, reason, caller())
-    except Conflict:
-        flash(refusal("decided"), "warn")
-        return redirect(back)
-    db.session.commit()
-    flash(t("申诉成立：线索已排除，它改变过的核验结果已恢复。", "Upheld: the finding is dismissed and every verdict it changed is restored.")
-          if decision == "upheld" else t("申诉不成立：线索维持原状。", "Rejected: the finding stands."), "ok")
-    return redirect(back)
+    return _decide(
+        f"/console/appeals/{appeal.id}", "decision", ("upheld", "rejected"),
+        lambda decision, reason: appeals.decide_appeal(appeal, decision, reason, caller()), "decided",
+        lambda decision: t("申诉成立：线索已排除，它改变过的核验结果已恢复。",
+                           "Upheld: the finding is dismissed and every verdict it changed is restored.")
+        if decision == "upheld" else t("申诉不成立：线索维持原状。", "Rejected: the finding stands."))
 
 
 # --- cases -----------------------------------------------------------------------------------------
