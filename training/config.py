@@ -69,6 +69,9 @@ def load(overrides: dict | None = None) -> dict:
         "RATE_LIMIT_AUTH_FAILURES": env.get("RATE_LIMIT_AUTH_FAILURES", "20/minute"),
         "FINDINGS_LATE_RECORDS": _flag(env.get("FINDINGS_LATE_RECORDS"), True),
         "FINDINGS_ISSUANCE_SPIKES": _flag(env.get("FINDINGS_ISSUANCE_SPIKES"), True),
+        # Offline scanner: list age (hours) past which verdicts are marked out of date, per site risk class.
+        "INSPECT_MAX_AGE_HOURS": {"normal": float(env.get("INSPECT_MAX_AGE_HOURS_NORMAL", "24")),
+                                  "high": float(env.get("INSPECT_MAX_AGE_HOURS_HIGH", "8"))},
         "FINDINGS_RULES_FILE": env.get("FINDINGS_RULES_FILE") or None,
         "SCAN_RETENTION_DAYS": int(env.get("SCAN_RETENTION_DAYS", str(3 * 365))),
         # Documented body cap (API.md: at most 1 MiB). Batches of 1,000 items fit under it.
