@@ -99,10 +99,41 @@ def _named_workers(finding) -> list[str]:
     return sorted(ids)
 
 
+CASE_WORDS = {
+    "case_opened": ("监管部门已立案（案件编号 {case}），贵单位是当事方之一。案件确认前，请通过接口或控制台提交陈述。",
+                    "A regulator has opened case {case} naming your organisation. Please state your case "
+                    "(API or console) before it is decided."),
+    "case_decided": ("案件 {case} 已作出决定：{status}。{revoked}",
+                     "Case {case} has been decided: {status}. {revoked}"),
+}
+
+
+def on_case(case, revoked=None, **_):
+    """Tell every organisation named in a case when it opens (so it can be heard) and when decided."""
+    from .models import CaseParty
+    kind = "case_opened" if revoked is None else "case_decided"
+    zh, en = CASE_WORDS[kind]
+    done_zh = f"已撤销证书 {len(revoked)} 张。" if revoked else ""
+    done_en = f"{len(revoked)} certificate(s) revoked." if revoked else ""
+    parties = db.session.query(CaseParty).filter(CaseParty.case_id == case.id, CaseParty.role != "worker").all()
+    seen = set()
+    for party in parties:
+        if party.party_id in seen:
+            continue
+        seen.add(party.party_id)
+        db.session.add(Notice(organization_id=party.party_id, kind=kind,
+                              text=zh.format(case=case.id, status=case.status, revoked=done_zh),
+                              text_en=en.format(case=case.id, status=case.status, revoked=done_en)))
+    db.session.flush()
+
+
 def connect() -> None:
     """Subscribe to the lower layer's signals (blinker ignores a second connect)."""
+    from .cases import case_decided, case_opened
     certificate_status_changed.connect(on_certificate_status, weak=False)
     finding_status_changed.connect(on_finding_status, weak=False)
+    case_opened.connect(on_case, weak=False)
+    case_decided.connect(on_case, weak=False)
 
 
 def own_notices(caller, unread_only: bool = False):

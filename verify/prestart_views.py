@@ -216,7 +216,7 @@ def verify_receipt():
 @bp.get(f"{API}/notices")
 @doc("The caller's notices, newest first", response=ListOf[NoticeSchema], tags=["notices"], errors=("400",),
      query={"unread": {"type": "boolean"}})
-@require(*EMPLOYER_KINDS)
+@require(*EMPLOYER_KINDS, "training_body", "exam_centre")  # bodies and centres hear of their cases
 def list_notices():
     stmt = notices.own_notices(current_caller(), request.args.get("unread") in ("true", "1"))
     lang = api_lang()
@@ -225,7 +225,7 @@ def list_notices():
 
 @bp.post(f"{API}/notices/<notice_id>/read")
 @doc("Mark a notice read", response=NoticeSchema, tags=["notices"], errors=("404",))
-@require(*EMPLOYER_KINDS)
+@require(*EMPLOYER_KINDS, "training_body", "exam_centre")
 @write
 def read_notice(notice_id):
     return json_response(notices.notice_dict(notices.mark_read(notice_id, current_caller()), api_lang()))

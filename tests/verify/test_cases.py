@@ -70,6 +70,8 @@ def test_case_parties_heard_then_confirmed_revokes_resting_certificates(client):
     assert {("worker", wk["id"]), ("exam_centre", w.centre.id), ("training_body", w.body.id)} <= roles
     if has_employment:
         assert {("employer", host.id), ("labour_agency", agency.id)} <= roles
+    opened = w.centre.get("/api/v1/notices").get_json()["items"]
+    assert any(n["kind"] == "case_opened" and case["id"] in n["text"] for n in opened)  # told, to be heard
     again = w.reg.post("/api/v1/cases", {"finding_ids": [hit.id]})
     assert again.status_code == 422 and again.get_json()["errors"][0]["code"] == "already_in_case"
     outsider = f.org(w.reg, "training_body")
@@ -94,6 +96,8 @@ def test_case_parties_heard_then_confirmed_revokes_resting_certificates(client):
     done = r.get_json()
     assert done["status"] == "confirmed" and done["revoked"] == [cert["serial"]] and done["unheard"] == []
     assert verify(client, cert["qr_text"])["result"] == "revoked"
+    decided = w.body.get("/api/v1/notices").get_json()["items"]
+    assert any(n["kind"] == "case_decided" for n in decided)
     assert w.reg.patch(f"/api/v1/cases/{case['id']}", {"status": "dismissed", "reason": "x"}).status_code == 409
     listed = w.reg.get("/api/v1/cases?status=confirmed").get_json()["items"]
     assert [c["id"] for c in listed] == [case["id"]]
