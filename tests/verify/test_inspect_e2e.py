@@ -134,6 +134,9 @@ def test_inspect_offline_verify_queue_and_sync(app, world):
         page.reload()
         page.wait_for_selector("body[data-ready='1']")
         _tab(page, "queue")
+        # The queue is read from IndexedDB after the tab opens: wait for it rather than count at once.
+        page.wait_for_function(
+            "document.querySelectorAll('[data-testid=scan-row][data-state=queued]').length >= 4", timeout=20000)
         assert page.locator("[data-testid=scan-row][data-state=queued]").count() == 4
 
         ctx.set_offline(False)  # the 'online' event uploads the queue
