@@ -341,8 +341,8 @@ def test_prestart_refused_request_changes_nothing(client):
 
 ENDPOINTS = [("post", "/api/v1/employments"), ("get", "/api/v1/employments"),
              ("get", "/api/v1/employments/0000000000000000"), ("patch", "/api/v1/employments/0000000000000000"),
-             ("post", API), ("get", API), ("get", f"{API}/0000000000000000"), ("post", f"{API}/batch"),
-             ("get", "/api/v1/notices"), ("post", "/api/v1/notices/0000000000000000/read")]
+             ("post", API), ("get", API), ("get", f"{API}/0000000000000000"), ("post", f"{API}/batch")]
+NOTICES = [("get", "/api/v1/notices"), ("post", "/api/v1/notices/0000000000000000/read")]
 
 
 def test_prestart_every_endpoint_401_without_key_and_403_for_other_kinds(client):
@@ -355,6 +355,12 @@ def test_prestart_every_endpoint_401_without_key_and_403_for_other_kinds(client)
             r = client.open(path, method=method.upper(), json={}, headers={"Authorization": f"Bearer {api.key}"})
             assert r.status_code == 403, (kind, method, path, r.status_code)
     assert client.open(API, method="POST", json={}, headers={"Authorization": f"Bearer {reg.key}"}).status_code == 403
+    # Notices also reach training bodies and exam centres (cases name them); inspectorates have none.
+    for method, path in NOTICES:
+        assert client.open(path, method=method.upper(), json={}).status_code == 401
+        r = client.open(path, method=method.upper(), json={},
+                        headers={"Authorization": f"Bearer {others['inspectorate'].key}"})
+        assert r.status_code == 403, (method, path, r.status_code)
 
 
 def test_prestart_lists_the_callers_own_checks(client):
