@@ -37,30 +37,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-SECRETS = {"ANZHENG_ID_HASH_KEY": "11" * 32, "ANZHENG_ID_ENC_KEY": "22" * 32,
-           "ANZHENG_KEY_PASSPHRASE": "bench-passphrase", "SECRET_KEY": "bench-secret"}
-BASE_URL = "https://verify.example.test"
+# One way to make and drop a throwaway database, shared with the live-server tests.
+from tests.live_server import BASE_URL, SECRETS, drop_database  # noqa: E402
+from tests.live_server import database_url as _database_url  # noqa: E402
 
-
-# --- the database ---------------------------------------------------------------------------
 
 def database_url(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}"
-    import psycopg
-    name = f"anzheng_bench_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        import psycopg
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    return _database_url(kind, workdir, "bench")
 
 
 def bench_app(url: str, **extra):

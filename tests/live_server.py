@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRETS = {"ANZHENG_ID_HASH_KEY": "11" * 32, "ANZHENG_ID_ENC_KEY": "22" * 32,
            "ANZHENG_KEY_PASSPHRASE": "live-passphrase", "SECRET_KEY": "live-secret"}
 BASE_URL = "https://verify.example.test"
-PG_ADMIN = os.environ.get("LIVE_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get("LIVE_PG_ADMIN") or os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def postgres_available() -> bool:
