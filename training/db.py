@@ -46,21 +46,35 @@ def reader(replica: bool = False) -> Engine:
     """The autocommit engine for hot reads (made once per app): each statement sees what is
     committed. ``replica=True`` picks the replica when one is configured; a replica may lag the
     primary by its replication delay."""
-    cache = current_app.extensions.setdefault("anzheng.readers", {})
     url = current_app.config.get("DATABASE_REPLICA_URL") if replica else None
-    engine = cache.get(url)
+    # The hot reads are primary-key probes, prepared by the driver after a few uses: plan them
+    # once (generic plan) instead of re-planning a four-table join every time.
+    return _autocommit(url, "plan_cache_mode=force_generic_plan", "FULL")
+
+
+def relaxed() -> Engine:
+    """An autocommit engine on the primary whose commits do not wait for the disk, for counts
+    that may be lost in a power cut without harm (rate limits): PostgreSQL's
+    ``synchronous_commit=off``, SQLite's ``synchronous=NORMAL`` (in WAL mode: durable across a
+    crash of the process, not of the machine). Never for anything acknowledged to a user."""
+    return _autocommit(None, "synchronous_commit=off", "NORMAL")
+
+
+def _autocommit(url: str | None, pg_setting: str, sqlite_sync: str) -> Engine:
+    cache = current_app.extensions.setdefault("anzheng.autocommit", {})
+    engine = cache.get((url, pg_setting))
     if engine is None:
         target = url or db.engine.url
         if isinstance(target, str) and target.startswith("postgresql://"):
             target = "postgresql+psycopg://" + target[len("postgresql://"):]
         options = {}
         if make_url(target).get_backend_name() == "postgresql":
-            # The hot reads are primary-key probes, prepared by the driver after a few uses: plan
-            # them once (generic plan) instead of re-planning a four-table join every time.
-            options["connect_args"] = {"options": "-c plan_cache_mode=force_generic_plan"}
-        fresh = create_engine(target, isolation_level="AUTOCOMMIT", **options)
-        configure_sqlite(fresh, immediate=False)
-        engine = cache.setdefault(url, fresh)
+            options["connect_args"] = {"options": f"-c {pg_setting}"}
+        # Autocommit connections hold no transaction, so there is nothing to roll back when one
+        # goes back to the pool.
+        fresh = create_engine(target, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options)
+        configure_sqlite(fresh, immediate=False, synchronous=sqlite_sync)
+        engine = cache.setdefault((url, pg_setting), fresh)
     return engine
 
 
@@ -106,7 +120,7 @@ class FastRead:
         return self.row._make([f(v) if f else v for f, v in zip(convert, row)])
 
 
-def configure_sqlite(engine: Engine, immediate: bool = True) -> None:
+def configure_sqlite(engine: Engine, immediate: bool = True, synchronous: str = "FULL") -> None:
     """WAL, full sync, foreign keys; ``immediate``: transactions take the write lock up front
     (the session's engine; readers, which run in autocommit, need no transactions at all)."""
     if engine.dialect.name != "sqlite":
@@ -117,7 +131,7 @@ def configure_sqlite(engine: Engine, immediate: bool = True) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from . import views
     app.extensions["key_table"] = KeyTable()
     app.extensions["verify_limit"] = ratelimit.parse(app.config["RATE_LIMIT_VERIFY"])
+    app.extensions["verify_counts"] = ratelimit.Batched()  # this process's share of that limit
     from . import employment_models, notices, onsite, prestart_views  # noqa: F401  (tables, routes)
     from .prestart_cli import register_prestart_cli
     notices.connect()

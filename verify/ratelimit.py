@@ -2,13 +2,23 @@
 
 A counter row per (bucket, window) is bumped in its own short transaction, so the limit holds
 across gunicorn workers and nodes without another service. Limits read like "60/minute";
-"off" disables one (benchmarks do). Two limits use it: public verification per client
-(``RATE_LIMIT_VERIFY``, in the views) and failed API keys per client
-(``RATE_LIMIT_AUTH_FAILURES``, counted here when ``training.auth`` reports one).
+"off" disables one. Failed API keys per client (``RATE_LIMIT_AUTH_FAILURES``, counted here
+when ``training.auth`` reports one), appeals, receipts and the worker's page count every request
+in the database (``hit``): they are rare, and each count is exact.
+
+Public verification (``RATE_LIMIT_VERIFY``) is the hottest path, and a database write per
+verification would cost more than the verification. ``Batched`` counts it in the process and
+adds the counts to the shared row in batches: once a client's unsent count reaches a twentieth
+of its limit, and at least once a second while any are unsent. One process alone is exact; with
+W processes a client can get at most ``limit + W * ceil(limit / 20)`` answers in a window before
+the ``429`` (a process sees the others' counts when it sends its own), never fewer than
+``limit``.
 """
 from __future__ import annotations
 
+import math
 import random
+import threading
 import time
 from contextlib import nullcontext
 
@@ -18,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from training.auth import auth_failed
-from training.db import db
+from training.db import db, relaxed
 
 from .models import RateCounter
 
@@ -36,25 +46,92 @@ def parse(spec: str | None) -> tuple[int, int] | None:
 def hit(bucket: str, limit: tuple[int, int] | None, conn=None) -> int | None:
     """Count one request; None if allowed, else the seconds to wait (for Retry-After).
 
-    Counted in its own short transaction, or on ``conn`` (in the caller's) when given.
+    Counted in its own short write, which does not wait for the disk (``training.db.relaxed``),
+    or on ``conn`` (in the caller's transaction) when given.
     """
     if limit is None:
         return None
     allowed, period = limit
     now = time.time()
     window = int(now // period)
+    with (nullcontext(conn) if conn is not None else relaxed().connect()) as conn:
+        count = _add(conn, bucket, window, 1)
+    return _wait(count, allowed, window, period, now)
+
+
+def _add(conn, bucket: str, window: int, n: int) -> int:
+    """Add ``n`` to the shared count of (bucket, window); the count after it."""
     table = RateCounter.__table__
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert(table).values(bucket=bucket[:100], window=window, count=1)
-            .on_conflict_do_update(index_elements=["bucket", "window"], set_={"count": table.c.count + 1})
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = (insert(table).values(bucket=bucket[:100], window=window, count=n)
+            .on_conflict_do_update(index_elements=["bucket", "window"], set_={"count": table.c.count + n})
             .returning(table.c.count))
-    with (nullcontext(conn) if conn is not None else db.engine.begin()) as conn:
-        count = conn.execute(stmt).scalar()
-        if random.random() < 0.01:  # keep the table small without a separate job
-            conn.execute(delete(table).where(table.c.window < window - 1))
+    count = conn.execute(stmt).scalar()
+    if random.random() < 0.01:  # keep the table small without a separate job
+        conn.execute(delete(table).where(table.c.window < window - 1))
+    return count
+
+
+def _wait(count: int, allowed: int, window: int, period: int, now: float) -> int | None:
     if count > allowed:
         return max(1, int((window + 1) * period - now + 0.999))
     return None
+
+
+class Batched:
+    """A process's counts of one limit, sent to the shared rows in batches (see the module's
+    docstring for the bound this keeps). ``clock`` and ``ticker`` are for tests."""
+
+    FLUSH_SECONDS = 1.0
+
+    def __init__(self, clock=time.time, ticker=time.monotonic):
+        self._clock, self._ticker = clock, ticker
+        self._lock = threading.Lock()
+        self._unsent: dict[tuple[str, int], int] = {}   # counted here, not yet in the shared row
+        self._shared: dict[tuple[str, int], int] = {}   # the shared row's count when last sent
+        self._window = None
+        self._sent_at = ticker()
+
+    def hit(self, bucket: str, limit: tuple[int, int] | None) -> int | None:
+        """Count one request; None if allowed, else the seconds to wait (for Retry-After)."""
+        if limit is None:
+            return None
+        allowed, period = limit
+        now = self._clock()
+        window = int(now // period)
+        key = (bucket[:100], window)
+        with self._lock:
+            if window != self._window:  # a new window: what was counted before no longer matters
+                self._unsent = {k: v for k, v in self._unsent.items() if k[1] >= window}
+                self._shared = {k: v for k, v in self._shared.items() if k[1] >= window}
+                self._window = window
+            self._unsent[key] = self._unsent.get(key, 0) + 1
+            due = (self._unsent[key] >= math.ceil(allowed / 20)
+                   or self._ticker() - self._sent_at >= self.FLUSH_SECONDS)
+        if due:
+            self.flush()
+        with self._lock:
+            count = self._shared.get(key, 0) + self._unsent.get(key, 0)
+        return _wait(count, allowed, window, period, now)
+
+    def flush(self) -> None:
+        """Send every unsent count (writes that do not wait for the disk: a count lost in a
+        power cut only lets a client a little further)."""
+        with self._lock:
+            batch, self._unsent = self._unsent, {}
+            self._sent_at = self._ticker()
+        if not batch:
+            return
+        try:
+            with relaxed().connect() as conn:
+                counts = {key: _add(conn, key[0], key[1], n) for key, n in batch.items()}
+        except BaseException:
+            with self._lock:  # not sent: count them again next time
+                for key, n in batch.items():
+                    self._unsent[key] = self._unsent.get(key, 0) + n
+            raise
+        with self._lock:
+            self._shared.update(counts)
 
 
 @auth_failed.connect

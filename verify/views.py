@@ -9,7 +9,6 @@ from training.http import json_body, json_response, unit_of_work
 from training.i18n import api_lang, current_lang
 from training.openapi import doc
 
-from . import ratelimit
 from .findings import restate
 from .messages import message
 from .scans import record_scan
@@ -25,8 +24,8 @@ def _limit_public() -> None:
     A client over its limit of failed keys waits like one over the public limit."""
     if current_caller() is not None:
         return
-    wait = request.environ.get("anzheng.auth_retry_after") or \
-        ratelimit.hit(f"verify:{request.remote_addr}", current_app.extensions["verify_limit"])
+    wait = request.environ.get("anzheng.auth_retry_after") or current_app.extensions["verify_counts"].hit(
+        f"verify:{request.remote_addr}", current_app.extensions["verify_limit"])
     if wait is not None:
         raise TooManyRequests("Too many verifications from this client; try again shortly.",
                               headers={"Retry-After": str(wait)})
