@@ -17,7 +17,7 @@ from training import accounts
 from training.account_models import ClassMember, TrainingClass
 from training.accounts_guard import current_session, install, own, page, refuse
 from training.accounts_words import say
-from training.console_views import paged
+from training.console_pages import paged
 from training.db import db, utcnow
 from training.errors import ApiError
 from training.evidence import evidence_for
@@ -67,7 +67,7 @@ def evidence(class_id):
     now = utcnow()
     rows = [standing(m, cls.category, now) for m in _members(cls)]
     counts = {k: sum(r["state"] == k for r in rows) for k in ("ready", "issued", "missing")}
-    from training.console_views import class_counts
+    from training.console_classes import class_counts
     return render_template("cert_console_evidence.html", cls=cls, rows=rows, counts=counts,
                            class_counts=class_counts(cls), tab="evidence")
 
@@ -115,7 +115,7 @@ def issue(class_id):
                     issued=sum(r["outcome"] == "issued" for r in results))
     db.session.commit()
     if not wants_json:
-        from training.console_views import report
+        from training.console_uploads import report
         return report(f"{cls.name} · {t('发证结果', 'Issuing')}", results, f"/console/classes/{cls.id}/evidence")
     done = min(offset + len(chunk), len(members))
     return {"total": len(members), "next_offset": done,

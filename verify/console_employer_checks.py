@@ -22,7 +22,8 @@ from training import accounts
 from training.accounts_guard import page, refuse
 from training.accounts_words import say
 from training.catalogue import load_catalogue
-from training.console_views import UploadError, category_name, paged
+from training.console_pages import category_name, paged
+from training.console_uploads import UploadError
 from training.db import db
 from training.errors import ApiError
 from training.i18n import current_lang, t

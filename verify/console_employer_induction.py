@@ -17,7 +17,8 @@ from certificates.service import china_today
 from training import accounts
 from training.accounts_guard import page, refuse
 from training.catalogue import load_catalogue
-from training.console_views import UploadError, paged, parse_local
+from training.console_pages import paged
+from training.console_uploads import UploadError, parse_local
 from training.db import db
 from training.errors import ApiError
 from training.evidence import record_attendance, record_session, void_record

@@ -24,7 +24,7 @@ from certificates.service import china_today
 from training import accounts
 from training.accounts_guard import install, page, refuse
 from training.catalogue import EMPLOYER_KINDS, load_catalogue
-from training.console_views import paged
+from training.console_pages import paged
 from training.db import db
 from training.errors import ApiError
 from training.evidence import CHINA

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from certificates.models import Certificate
 from training.accounts_guard import page, refuse
 from training.accounts_words import say as say_common
-from training.console_views import paged
+from training.console_pages import paged
 from training.db import db
 from training.errors import ApiError
 from training.i18n import t

@@ -28,7 +28,7 @@ from training.account_models import AccountKey
 from training.accounts_guard import install, page, refuse
 from training.accounts_words import say as say_common
 from training.catalogue import EMPLOYER_KINDS, ORG_KINDS, load_catalogue
-from training.console_views import paged
+from training.console_pages import paged
 from training.db import db
 from training.errors import ApiError, Conflict, flatten
 from training.evidence import CHINA

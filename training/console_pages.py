@@ -1,0 +1,80 @@
+"""What every console page of a training body or an exam centre stands on: the ``console``
+blueprint itself, its template filter and global, a listing cut into pages, the categories an
+organisation is accredited for today, and the caller and identity protector a service needs.
+
+The pages themselves are in ``console_classes``, ``console_attendance`` and ``console_exams``;
+``console_views`` puts them together. Must not: hold a page (a route) of its own.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, g, request
+from sqlalchemy import func, select
+
+from . import accounts
+from .accounts_guard import install
+from .catalogue import load_catalogue
+from .db import db, utcnow
+from .evidence import CHINA
+from .i18n import t
+from .models import Accreditation, AccreditationCategory
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+install(bp)
+BODY, CENTRE = ("training_body",), ("exam_centre",)
+PER_PAGE = 25
+
+
+@bp.app_template_filter("cst")
+def cst(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return (value + CHINA).strftime(fmt) if value else ""
+
+
+@bp.app_template_global("category_name")
+def category_name(code: str | None) -> str:
+    cat = load_catalogue().category(code) if code else None
+    return t(cat.name, cat.name_en) if cat else (code or "")
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    pages: int
+    total: int
+
+
+def page_number() -> int:
+    """The ``page`` the browser asked for: 1 when it asked for none or for nonsense."""
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def paged(stmt, rows: bool = False, per: int = PER_PAGE) -> Page:
+    number = page_number()
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, math.ceil(total / per))
+    number = min(number, pages)
+    run = db.session.execute if rows else db.session.scalars
+    items = run(stmt.limit(per).offset((number - 1) * per)).all()
+    return Page(list(items), number, pages, total)
+
+
+def accredited_categories(org_id: str) -> list[str]:
+    today = (utcnow() + CHINA).date()
+    return sorted(set(db.session.scalars(select(AccreditationCategory.category).join(Accreditation).where(
+        Accreditation.organization_id == org_id, Accreditation.status == "active",
+        Accreditation.valid_from <= today, Accreditation.valid_until >= today))))
+
+
+def caller():
+    """The signed-in person as the services' caller, so the audit trail names them."""
+    return accounts.caller_for(g.account)
+
+
+def protector():
+    return current_app.extensions["identity"]

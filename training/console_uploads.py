@@ -1,0 +1,132 @@
+"""Uploads to the console: a clerk's spreadsheet (CSV in UTF-8 or GBK, or XLSX) read into rows
+under known column names, China-time dates read as clerks write them, each row run alone in its
+own savepoint, the per-row report that answers an upload, and the blank templates to fill in.
+
+Must not: decide what a row means (the page that takes the upload does) or commit: one bad row
+is rolled back to its savepoint and the page commits the rest.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from flask import Response, flash, redirect, render_template, request
+
+from .accounts_guard import page, refuse
+from .accounts_words import say
+from .console_pages import bp
+from .db import db
+from .errors import ApiError
+from .evidence import CHINA
+from .identity import IdentityError
+
+MAX_ROWS = 2000
+ALIASES = {
+    "name": "name", "姓名": "name", "学员姓名": "name",
+    "id_number": "id_number", "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number",
+    "check_in": "check_in", "签到": "check_in", "签到时间": "check_in",
+    "check_out": "check_out", "签退": "check_out", "签退时间": "check_out",
+    "category": "category", "类别": "category", "培训类别": "category", "考试类别": "category",
+    "taken_at": "taken_at", "考试时间": "taken_at", "duration_minutes": "duration_minutes", "用时": "duration_minutes",
+    "考试用时": "duration_minutes", "用时分钟": "duration_minutes", "theory_score": "theory_score",
+    "理论成绩": "theory_score", "practical_score": "practical_score", "实操成绩": "practical_score",
+    "examiner": "examiner", "考评员": "examiner", "answers_digest": "answers_digest", "错题摘要": "answers_digest",
+    "wrong_count": "wrong_count", "错题数": "wrong_count",
+}
+TEMPLATES = {"roster": ["姓名", "身份证号"], "attendance": ["身份证号", "签到时间", "签退时间"],
+             "results": ["身份证号", "姓名", "考试类别", "考试时间", "考试用时", "理论成绩", "实操成绩", "考评员"]}
+TEMPLATES_HEAD = {"name": "姓名", "id_number": "身份证号", "check_in": "签到时间", "check_out": "签退时间",
+                  "category": "考试类别", "taken_at": "考试时间", "duration_minutes": "考试用时",
+                  "theory_score": "理论成绩", "practical_score": "实操成绩", "examiner": "考评员"}
+
+
+class UploadError(Exception):
+    def __init__(self, code: str, **values):
+        super().__init__(code)
+        self.code, self.values = code, values
+
+
+def read_upload(required: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """(spreadsheet row number, row) for each row of the uploaded CSV or XLSX, headers mapped."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise UploadError("unreadable_file")
+    raw = upload.read()
+    try:
+        if raw[:2] == b"PK":
+            from openpyxl import load_workbook
+            sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
+            table = [["" if v is None else (v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else str(v))
+                      for v in r] for r in sheet.iter_rows(values_only=True)]
+        else:
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("gb18030")  # what Excel in Chinese saves as "CSV"
+            table = list(csv.reader(io.StringIO(text)))
+    except Exception:  # noqa: BLE001  a file that is not a table of text is a user's mistake, not ours
+        raise UploadError("unreadable_file")
+    if not table:
+        raise UploadError("unreadable_file")
+    head = [ALIASES.get("".join(str(h).split()).lower().replace("（分钟）", "").replace("(分钟)", ""), "")
+            for h in table[0]]
+    missing = [c for c in required if c not in head]
+    if missing:
+        raise UploadError("missing_column", columns=", ".join(TEMPLATES_HEAD.get(c, c) for c in missing))
+    rows = [(n, {h: str(v).strip() for h, v in zip(head, r) if h})
+            for n, r in enumerate(table[1:], start=2) if any(str(v).strip() for v in r)]
+    if len(rows) > MAX_ROWS:
+        raise UploadError("too_many_rows", limit=MAX_ROWS)
+    return rows
+
+
+def parse_local(text: str) -> datetime:
+    """'2025-03-01 08:30' (China time, as clerks write it; '/' and seconds allowed) → naive UTC."""
+    value = text.strip().replace("/", "-").replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt) - CHINA
+        except ValueError:
+            continue
+    raise UploadError("bad_time")
+
+
+def report(title: str, rows: list[dict], back: str, status: int = 200):
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
+    return render_template("console_report.html", title=title, rows=rows, counts=counts, back=back), status
+
+
+def upload_refused(err: UploadError, back: str):
+    flash(say(err.code, **err.values), "bad")
+    return redirect(back)
+
+
+def run_row(fn):
+    """Run one row in its own savepoint: None when it went in, else the error code."""
+    savepoint = db.session.begin_nested()
+    try:
+        fn()
+        savepoint.commit()
+        return None
+    except IdentityError as err:
+        savepoint.rollback()
+        return err.code
+    except UploadError as err:
+        savepoint.rollback()
+        return err.code
+    except ApiError as err:
+        savepoint.rollback()
+        codes = [e.get("code") for e in (err.errors or [])] or [("not_accredited" if err.status == 403 else "invalid")]
+        return codes[0]
+
+
+@bp.get("/templates/<name>.csv")
+@page()
+def template_csv(name):
+    if name not in TEMPLATES:
+        return refuse(404, say("not_found"))
+    body = "\ufeff" + ",".join(TEMPLATES[name]) + "\r\n"
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
