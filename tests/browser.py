@@ -1,4 +1,6 @@
-"""Browser tests' plumbing: Debian's chromium driven by Playwright, and the real server in a thread.
+"""Browser tests' plumbing: Debian's chromium driven by Playwright, the real server in a thread,
+and what the end-to-end files share (the skip when the browser is missing, a seeded app served on
+loopback, desktop and phone contexts, signing in to the console, screenshots for docs/img).
 
 Never `playwright install`: the browser is /usr/bin/chromium (scripts/test installs Debian's
 package when it is missing and it may). Without it, or without the playwright package, the
@@ -8,7 +10,9 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from contextlib import contextmanager
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,16 +22,31 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True, "locale": "zh-CN"}
+DESKTOP_VIEW, PHONE_VIEW = {"width": 1280, "height": 800}, {"width": 390, "height": 844}  # the console's
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "img"
+CST = timezone(timedelta(hours=8))
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return (f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium; "
+                "scripts/test does it when run as root)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (requirements-dev.txt)"
+    return None
+
+
+MISSING = _missing()
+# For a module whose every test needs the browser: ``pytestmark = needs_browser``.
+needs_browser = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 
 
 def require_browser():
     """Skip, saying why, when the browser or its driver is not here."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium when run as root")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.skip("playwright is not installed (requirements-dev.txt)")
+    if MISSING:
+        pytest.skip(MISSING)
 
 
 @contextmanager
@@ -53,6 +72,73 @@ def chromium(extra_args=()):
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a test module (a fixture: import it into the module that uses it)."""
+    with chromium() as b:
+        yield b
+
+
+@contextmanager
+def served_world(tmp_dir: Path, seed, **config):
+    """A fresh app on its own SQLite file in ``tmp_dir``, seeded by ``seed(app)`` in an app
+    context, then served on a free loopback port: yields the seed's dict with ``base`` and ``app``."""
+    from flask_migrate import stamp
+
+    from tests.conftest import SECRETS
+    from training.db import db
+    from wsgi import create_app
+    app = create_app({**SECRETS, "DATABASE_URL": f"sqlite:///{tmp_dir / 'e2e.db'}", "RATE_LIMIT_VERIFY": "off",
+                      **config})
+    with app.app_context():
+        db.create_all()
+        stamp()
+        world = seed(app)
+    with live_server(app) as base:
+        world.update(base=base, app=app)
+        yield world
+    with app.app_context():
+        db.engine.dispose()
+
+
+def context(browser, phone: bool = False):
+    """A new context as a person in China sees the console: desktop 1280x800 or phone 390x844."""
+    return browser.new_context(viewport=PHONE_VIEW if phone else DESKTOP_VIEW, locale="zh-CN",
+                               device_scale_factor=1, is_mobile=phone, has_touch=phone)
+
+
+def screenshots(prefix: str):
+    """``shot(page, name, full=False)``, which saves the page as docs/img/<prefix><name>.png."""
+    def shot(page, name: str, full: bool = False) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{prefix}{name}.png"), full_page=full)
+    return shot
+
+
+def totp_code(app, login: str, secret: str) -> str:
+    """The current code, or the next one when this 30-second step's was already used."""
+    import pyotp
+
+    from training.account_models import Account
+    from training.db import db
+    with app.app_context():
+        last = db.session.query(Account.totp_last_step).filter(Account.login == login).scalar() or 0
+    return pyotp.TOTP(secret).generate_otp(max(int(time.time() // 30), last + 1))
+
+
+def sign_in(page, base: str, login: str, password: str, secret: str | None = None, app=None) -> None:
+    """Sign in to the console, with the authenticator's code when ``secret`` is given."""
+    page.goto(f"{base}/console/sign-in")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    if secret:
+        page.wait_for_selector("#code")
+        page.fill("#code", totp_code(app, login, secret))
+        page.click("form[action='/console/sign-in/code'] button[type=submit]")
+    page.wait_for_url(f"{base}/console/")
 
 
 def y4m_from_png(png: bytes, path: Path, width: int = 640, height: int = 480) -> Path:

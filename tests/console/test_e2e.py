@@ -11,51 +11,24 @@ from __future__ import annotations
 
 import io
 import random
-import threading
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pyotp
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "img"
-DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
-CST = timezone(timedelta(hours=8))
+from tests.browser import (CST, SHOTS, browser, context, needs_browser, screenshots,  # noqa: F401  (browser: a fixture)
+                           served_world, sign_in)
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (requirements-dev.txt) is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
+pytestmark = needs_browser
+_shot = screenshots("console-")
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The real app on a free loopback port, on its own SQLite database, with its parties."""
-    from flask_migrate import stamp
-    from werkzeug.serving import make_server
-
-    from tests.conftest import SECRETS
-    from wsgi import create_app
-    db_path = tmp_path_factory.mktemp("e2e") / "e2e.db"
-    app = create_app({**SECRETS, "DATABASE_URL": f"sqlite:///{db_path}", "PUBLIC_BASE_URL": "http://127.0.0.1",
-                      "RATE_LIMIT_VERIFY": "off", "FINDINGS_LATE_RECORDS": "off"})
-    with app.app_context():
-        from training.db import db
-        db.create_all()
-        stamp()
-        world = _seed()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    world["base"] = f"http://127.0.0.1:{server.server_port}"
-    world["app"] = app
-    yield world
-    server.shutdown()
-    with app.app_context():
-        from training.db import db
-        db.engine.dispose()
+    with served_world(tmp_path_factory.mktemp("e2e"), lambda app: _seed(), PUBLIC_BASE_URL="http://127.0.0.1",
+                      FINDINGS_LATE_RECORDS="off") as world:
+        yield world
 
 
 def _seed() -> dict:
@@ -104,58 +77,15 @@ def _csv(header: list[str], rows) -> bytes:
     return ("\ufeff" + "\n".join(lines) + "\n").encode()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def _context(browser, phone=False):
-    return browser.new_context(viewport=PHONE if phone else DESKTOP, locale="zh-CN",
-                               device_scale_factor=1, is_mobile=phone, has_touch=phone)
-
-
-def _shot(page, name: str, full: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=full)
-
-
-def _code(app, login: str, secret: str) -> str:
-    """The current code, or the next one when this 30-second step's was already used."""
-    import time
-
-    from training.account_models import Account
-    from training.db import db
-    with app.app_context():
-        last = db.session.query(Account.totp_last_step).filter(Account.login == login).scalar() or 0
-    return pyotp.TOTP(secret).generate_otp(max(int(time.time() // 30), last + 1))
-
-
-def _sign_in(page, base, login, password, secret=None, app=None):
-    page.goto(f"{base}/console/sign-in")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    if secret:
-        page.wait_for_selector("#code")
-        page.fill("#code", _code(app, login, secret))
-        page.click("form[action='/console/sign-in/code'] button[type=submit]")
-    page.wait_for_url(f"{base}/console/")
-
-
 def test_e2e_class_of_40_from_roster_to_worker_lookup(live, browser, tmp_path):
     base, people = live["base"], _class_rows(40)
-    desk = _context(browser)
+    desk = context(browser)
     page = desk.new_page()
     page.goto(f"{base}/console/sign-in")
     _shot(page, "sign-in")
 
     # 1. The clerk signs in with password and the authenticator code.
-    _sign_in(page, base, "zhang.min", "Anzheng-clerk-2025", live["clerk_secret"], live["app"])
+    sign_in(page, base, "zhang.min", "Anzheng-clerk-2025", live["clerk_secret"], live["app"])
     assert "郑州市安全生产培训学校" in page.content()
 
     # 2. A class, and its roster of 40 uploaded as CSV.
@@ -203,7 +133,7 @@ def test_e2e_class_of_40_from_roster_to_worker_lookup(live, browser, tmp_path):
     page.emulate_media(media="screen")
 
     # 4. The exam centre's new clerk: one-time password, authenticator set-up, own password.
-    centre = _context(browser).new_page()
+    centre = context(browser).new_page()
     centre.goto(f"{base}/console/sign-in")
     centre.fill("#login", "chen.jing")
     centre.fill("#password", live["examiner_once"])
@@ -258,13 +188,13 @@ def test_e2e_class_of_40_from_roster_to_worker_lookup(live, browser, tmp_path):
     desk.close()
 
     # 6. The administrator's accounts page.
-    admin = _context(browser).new_page()
-    _sign_in(admin, base, "li.qiang", "Anzheng-admin-2025", live["admin_secret"], live["app"])
+    admin = context(browser).new_page()
+    sign_in(admin, base, "li.qiang", "Anzheng-admin-2025", live["admin_secret"], live["app"])
     admin.goto(f"{base}/console/accounts")
     _shot(admin, "accounts")
     admin.context.close()
-    phone = _context(browser, phone=True).new_page()
-    _sign_in(phone, base, "zhang.min", "Anzheng-clerk-2025", live["clerk_secret"], live["app"])
+    phone = context(browser, phone=True).new_page()
+    sign_in(phone, base, "zhang.min", "Anzheng-clerk-2025", live["clerk_secret"], live["app"])
     phone.goto(f"{class_url}/evidence")
     _shot(phone, "evidence-phone")
     phone.context.close()
@@ -277,7 +207,7 @@ def test_e2e_class_of_40_from_roster_to_worker_lookup(live, browser, tmp_path):
         protector = live["app"].extensions["identity"]
         holder = next(number for _, number in people if protector.matches(number, cert.worker.id_hash))
     for phone in (False, True):
-        ctx = _context(browser, phone)
+        ctx = context(browser, phone)
         worker = ctx.new_page()
         worker.goto(f"{base}/worker")
         if phone:
@@ -299,7 +229,7 @@ def test_e2e_class_of_40_from_roster_to_worker_lookup(live, browser, tmp_path):
                               certificate_serial=serial)
         set_status(found, "confirmed", "考场监控显示该考生9分钟交卷，复核属实。", None)
         db.session.commit()
-    worker = _context(browser, phone=True).new_page()
+    worker = context(browser, phone=True).new_page()
     worker.goto(f"{base}/worker")
     worker.fill("#serial", serial)
     worker.fill("#id_number", holder)

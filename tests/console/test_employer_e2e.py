@@ -13,21 +13,17 @@ from __future__ import annotations
 
 import io
 import random
-import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
-from tests.console.test_e2e import SHOTS, _context, browser  # noqa: F401  (browser: a fixture)
+from tests.browser import (CST, SHOTS, browser, context, needs_browser, screenshots,  # noqa: F401  (browser: a fixture)
+                           served_world, sign_in)
 
-CST = timezone(timedelta(hours=8))
+pytestmark = needs_browser
 PASSWORD = "Anzheng-hr-2025!"
 ROLE = "confined_space_worker"
-
-
-def _shot(page, name: str, full: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"console-employer-{name}.png"), full_page=full)
+_shot = screenshots("console-employer-")
 
 
 def _utc(days_back: int, hour: int) -> datetime:
@@ -120,35 +116,13 @@ def _seed(app) -> dict:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from flask_migrate import stamp
-    from werkzeug.serving import make_server
-
-    from tests.conftest import SECRETS
-    from wsgi import create_app
-    db_path = tmp_path_factory.mktemp("employer-e2e") / "e2e.db"
-    app = create_app({**SECRETS, "DATABASE_URL": f"sqlite:///{db_path}", "PUBLIC_BASE_URL": "https://anzheng.example.cn",
-                      "RATE_LIMIT_VERIFY": "off", "FINDINGS_LATE_RECORDS": "off"})
-    with app.app_context():
-        from training.db import db
-        db.create_all()
-        stamp()
-        world = _seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    world.update(base=f"http://127.0.0.1:{server.server_port}", app=app)
-    yield world
-    server.shutdown()
-    with app.app_context():
-        from training.db import db
-        db.engine.dispose()
+    with served_world(tmp_path_factory.mktemp("employer-e2e"), _seed, PUBLIC_BASE_URL="https://anzheng.example.cn",
+                      FINDINGS_LATE_RECORDS="off") as world:
+        yield world
 
 
 def _sign_in(page, base, login):
-    page.goto(f"{base}/console/sign-in")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/console/")
+    sign_in(page, base, login, PASSWORD)
 
 
 def _a4_picture(pdf: bytes, name: str) -> None:
@@ -166,7 +140,7 @@ def _pages(pdf: bytes) -> int:
 
 def test_e2e_hr_officer_checks_a_crew_of_50_and_an_agency_places_a_worker(live, browser, tmp_path):  # noqa: F811
     base, people = live["base"], live["people"]
-    desk = _context(browser)
+    desk = context(browser)
     page = desk.new_page()
 
     # 1. The HR officer signs in with the password alone and sees the day's work.
@@ -222,7 +196,7 @@ def test_e2e_hr_officer_checks_a_crew_of_50_and_an_agency_places_a_worker(live, 
     page.emulate_media(media="screen")
 
     # 5. The same answer on a phone.
-    phone = _context(browser, phone=True).new_page()
+    phone = context(browser, phone=True).new_page()
     _sign_in(phone, base, "liu.yang")
     phone.goto(f"{base}/console/prestart?result=not_cleared&q={live['short'][0]}")
     phone.locator("td a", has_text="查看").first.click()
@@ -231,7 +205,7 @@ def test_e2e_hr_officer_checks_a_crew_of_50_and_an_agency_places_a_worker(live, 
     phone.context.close()
 
     # 6. A clerk records the missing team level for the three; a re-check clears one of them.
-    clerk = _context(browser).new_page()
+    clerk = context(browser).new_page()
     _sign_in(clerk, base, "wang.li")
     clerk.goto(f"{base}/console/induction")
     clerk.select_option("#level", "team")
@@ -261,7 +235,7 @@ def test_e2e_hr_officer_checks_a_crew_of_50_and_an_agency_places_a_worker(live, 
     desk.close()
 
     # 7. The labour agency's clerk places a new worker with the host, by identity number and credit code.
-    agency = _context(browser).new_page()
+    agency = context(browser).new_page()
     _sign_in(agency, base, "zhao.min")
     newcomer = live["newcomer"]
     agency.goto(f"{base}/console/employments")

@@ -12,51 +12,24 @@ Needs Debian's ``chromium`` at /usr/bin/chromium and the ``playwright`` package 
 from __future__ import annotations
 
 import random
-import threading
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import pyotp
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "img"
-DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
-PASSWORD = "Regulator-analyst-2025"
+from tests.browser import (PHONE_VIEW, SHOTS, browser, context, needs_browser,  # noqa: F401  (browser: a fixture)
+                           screenshots, served_world, sign_in)
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (requirements-dev.txt) is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
+pytestmark = needs_browser
+PASSWORD = "Regulator-analyst-2025"
+_shot = screenshots("console-regulator-")
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The real app on a free loopback port, on its own SQLite database holding the demo world."""
-    from flask_migrate import stamp
-    from werkzeug.serving import make_server
-
-    from tests.conftest import SECRETS
-    from wsgi import create_app
-    db_path = tmp_path_factory.mktemp("e2e-regulator") / "e2e.db"
-    app = create_app({**SECRETS, "DATABASE_URL": f"sqlite:///{db_path}", "PUBLIC_BASE_URL": "http://127.0.0.1",
-                      "RATE_LIMIT_VERIFY": "off"})
-    with app.app_context():
-        from training.db import db
-        db.create_all()
-        stamp()
-        world = _seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    world.update(base=f"http://127.0.0.1:{server.server_port}", app=app)
-    yield world
-    server.shutdown()
-    with app.app_context():
-        from training.db import db
-        db.engine.dispose()
+    with served_world(tmp_path_factory.mktemp("e2e-regulator"), _seed, PUBLIC_BASE_URL="http://127.0.0.1") as world:
+        yield world
 
 
 def _seed(app) -> dict:
@@ -115,51 +88,12 @@ def _seed(app) -> dict:
             "verify_path": parts.path + (f"?{parts.query}" if parts.query else "")}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def _context(browser, phone=False):
-    return browser.new_context(viewport=PHONE if phone else DESKTOP, locale="zh-CN", device_scale_factor=1,
-                               is_mobile=phone, has_touch=phone)
-
-
-def _shot(page, name: str, full: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"console-regulator-{name}.png"), full_page=full)
-
-
-def _code(app, login: str, secret: str) -> str:
-    """The current code, or the next one when this 30-second step's was already used."""
-    import time
-
-    from training.account_models import Account
-    from training.db import db
-    with app.app_context():
-        last = db.session.query(Account.totp_last_step).filter(Account.login == login).scalar() or 0
-    return pyotp.TOTP(secret).generate_otp(max(int(time.time() // 30), last + 1))
-
-
 def _sign_in(page, live) -> None:
-    base = live["base"]
-    page.goto(f"{base}/console/sign-in")
-    page.fill("#login", "wu.lijuan")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#code")
-    page.fill("#code", _code(live["app"], "wu.lijuan", live["secret"]))
-    page.click("form[action='/console/sign-in/code'] button[type=submit]")
-    page.wait_for_url(f"{base}/console/")
+    sign_in(page, live["base"], "wu.lijuan", PASSWORD, live["secret"], live["app"])
 
 
 def _worker_page(browser, live):
-    page = _context(browser, phone=True).new_page()
+    page = context(browser, phone=True).new_page()
     page.goto(f"{live['base']}/worker")
     page.fill("#serial", live["serial"])
     page.fill("#id_number", live["number"])
@@ -170,7 +104,7 @@ def _worker_page(browser, live):
 
 def test_e2e_analyst_confirms_a_finding_and_upholds_the_workers_appeal(live, browser):
     base = live["base"]
-    page = _context(browser).new_page()
+    page = context(browser).new_page()
 
     # 1. The analyst signs in with password and authenticator, and reads the dashboard and queue.
     _sign_in(page, live)
@@ -195,7 +129,7 @@ def test_e2e_analyst_confirms_a_finding_and_upholds_the_workers_appeal(live, bro
     _shot(page, "finding", full=True)
     page.click("form[action$='/review'] button[type=submit]")
     page.wait_for_selector("text=已认定。公众核验")
-    public = _context(browser, phone=True).new_page()
+    public = context(browser, phone=True).new_page()
     public.goto(base + live["verify_path"])
     assert "存疑" in public.inner_text("section.verdict")
 
@@ -245,13 +179,13 @@ def test_e2e_analyst_confirms_a_finding_and_upholds_the_workers_appeal(live, bro
     _shot(page, "organisation", full=True)
     page.context.close()
 
-    phone = _context(browser, phone=True).new_page()
+    phone = context(browser, phone=True).new_page()
     _sign_in(phone, live)
     phone.goto(f"{base}/console/dashboard")
     _shot(phone, "dashboard-phone", full=True)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_VIEW["width"]
     phone.goto(f"{base}/console/cases/{live['case']}")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE_VIEW["width"]
     phone.context.close()
 
     missing = [n for n in ("dashboard", "findings", "finding", "appeals", "appeal", "case", "organisation",

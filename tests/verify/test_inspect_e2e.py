@@ -8,20 +8,18 @@ fake camera. Screenshots of the main screens go to docs/img/inspect-*.png.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from certificates import token as tok
 from tests import factories as f
-from tests.browser import PHONE, chromium, live_server, require_browser, y4m_from_png
+from tests.browser import PHONE, chromium, live_server, require_browser, screenshots, y4m_from_png
 from tests.certificates.test_issuance import issue, ready_worker
 from tests.verify.test_online import setup
 from training.db import db
 from verify.models import Scan
 
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+_save = screenshots("inspect-")
 # Moves the page's clock (Date.now) by what the test leaves in localStorage: stale lists, on demand.
 SHIFT_CLOCK = """(() => { const shift = Number(localStorage.getItem('e2e-clock-shift') || 0);
   if (shift) { const real = Date.now.bind(Date); Date.now = () => real() + shift; } })();"""
@@ -45,10 +43,9 @@ def world(app, client, backend):
 
 
 def _shot(page, name):
-    IMG.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0); document.getElementById('flash').hidden = true")
     page.wait_for_timeout(150)
-    page.screenshot(path=str(IMG / f"inspect-{name}.png"))
+    _save(page, name)
 
 
 def _tab(page, view):
