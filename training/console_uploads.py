@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Response, flash, redirect, render_template, request
 
@@ -47,8 +47,8 @@ class UploadError(Exception):
         self.code, self.values = code, values
 
 
-def read_upload(required: tuple[str, ...]) -> list[tuple[int, dict]]:
-    """(spreadsheet row number, row) for each row of the uploaded CSV or XLSX, headers mapped."""
+def read_table(date_format: str = "%Y-%m-%d %H:%M") -> list[list[str]]:
+    """The uploaded CSV (UTF-8 or GBK) or XLSX as rows of text; dates written as ``date_format``."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise UploadError("unreadable_file")
@@ -57,16 +57,20 @@ def read_upload(required: tuple[str, ...]) -> list[tuple[int, dict]]:
         if raw[:2] == b"PK":
             from openpyxl import load_workbook
             sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
-            table = [["" if v is None else (v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else str(v))
-                      for v in r] for r in sheet.iter_rows(values_only=True)]
-        else:
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("gb18030")  # what Excel in Chinese saves as "CSV"
-            table = list(csv.reader(io.StringIO(text)))
+            return [["" if v is None else (v.strftime(date_format) if isinstance(v, (datetime, date)) else str(v))
+                     for v in r] for r in sheet.iter_rows(values_only=True)]
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")  # what Excel in Chinese saves as "CSV"
+        return list(csv.reader(io.StringIO(text)))
     except Exception:  # noqa: BLE001  a file that is not a table of text is a user's mistake, not ours
         raise UploadError("unreadable_file")
+
+
+def read_upload(required: tuple[str, ...]) -> list[tuple[int, dict]]:
+    """(spreadsheet row number, row) for each row of the uploaded CSV or XLSX, headers mapped."""
+    table = read_table()
     if not table:
         raise UploadError("unreadable_file")
     head = [ALIASES.get("".join(str(h).split()).lower().replace("（分钟）", "").replace("(分钟)", ""), "")

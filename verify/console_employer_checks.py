@@ -10,10 +10,8 @@ fields and results show the masked number or the worker's id).
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
-from datetime import date, datetime
+from datetime import date
 
 from flask import Response, current_app, g, redirect, render_template, request
 from marshmallow import ValidationError
@@ -23,7 +21,7 @@ from training.accounts_guard import page, refuse
 from training.accounts_words import say
 from training.catalogue import load_catalogue
 from training.console_pages import category_name, paged
-from training.console_uploads import UploadError
+from training.console_uploads import UploadError, read_table
 from training.db import db
 from training.errors import ApiError
 from training.i18n import current_lang, t
@@ -202,24 +200,7 @@ def receipts():
 
 def read_crew() -> list[tuple[int, dict]]:
     """(spreadsheet row, row) for each row of the uploaded CSV (UTF-8 or GBK) or XLSX."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise UploadError("unreadable_file")
-    raw = upload.read()
-    try:
-        if raw[:2] == b"PK":
-            from openpyxl import load_workbook
-            sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
-            table = [["" if v is None else (v.strftime("%Y-%m-%d") if isinstance(v, (datetime, date)) else str(v))
-                      for v in r] for r in sheet.iter_rows(values_only=True)]
-        else:
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("gb18030")  # what Excel in Chinese saves as "CSV"
-            table = list(csv.reader(io.StringIO(text)))
-    except Exception:  # noqa: BLE001  a file that is not a table of text is the user's mistake
-        raise UploadError("unreadable_file")
+    table = read_table("%Y-%m-%d")
     head = [CREW_HEAD.get("".join(str(h).split()).lower(), "") for h in (table[0] if table else [])]
     if "id_number" not in head and "worker_id" not in head:
         raise UploadError("missing_column", columns="身份证号")
