@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from flask import current_app
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +33,9 @@ REF_KINDS = ("attendance", "exam", "session", "scan", "inspection_check", "certi
              "prestart_check")
 EXPLANATION_SEP = "\n\n"
 WITHDRAWN = "evidence voided"
+# In the session's info: the serials whose finding counters this session has changed, so that
+# ``restate`` reads the counters again only when something here may have moved them.
+CHANGED = "anzheng.finding_counters_changed"
 
 
 def _refs(evidence: dict) -> set[str]:
@@ -100,6 +104,7 @@ def set_status(finding: Finding, status: str, reason: str, by_key: str | None) -
 
 def _bump(serial: str, open_: int = 0, confirmed: int = 0) -> None:
     if open_ or confirmed:
+        db.session.info.setdefault(CHANGED, set()).add(serial)
         db.session.execute(update(Certificate).where(Certificate.serial == serial).values(
             open_findings=Certificate.open_findings + open_,
             confirmed_findings=Certificate.confirmed_findings + confirmed))
@@ -189,8 +194,18 @@ def dump_finding(finding: Finding, parties: list[dict]) -> dict:
 
 def restate(outcome, lang: str) -> dict:
     """After a scan's rules ran: a valid answer becomes ``suspect`` if the scan itself (or
-    anything in the same request) raised a finding against the certificate."""
+    anything in the same request) raised a finding against the certificate.
+
+    A valid answer to an inspector or regulator was given on counters at zero, read from the
+    primary a moment ago; unless this session changed them since, there is nothing to read again
+    (and no transaction to open after the scan's own has committed). With a replica, the verdict
+    may have read stale counters: then they are read again from the primary."""
     if outcome.result != "valid" or not outcome.serial:
+        return {}
+    cert = outcome.certificate or {}
+    at_zero = cert.get("open_findings") == 0 and cert.get("confirmed_findings") == 0
+    if at_zero and outcome.serial not in db.session.info.get(CHANGED, ()) \
+            and not current_app.config.get("DATABASE_REPLICA_URL"):
         return {}
     row = db.session.execute(select(Certificate.open_findings, Certificate.confirmed_findings)
                              .where(Certificate.serial == outcome.serial)).first()
