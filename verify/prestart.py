@@ -11,8 +11,8 @@ import json
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import or_, select
-from sqlalchemy.orm import lazyload, load_only
+from sqlalchemy import bindparam, or_, select, union
+from sqlalchemy.orm import aliased, lazyload, load_only
 
 from certificates import token as tok
 from certificates.keys import list_key
@@ -125,21 +125,31 @@ def _reason(code: str, lang: str, **facts) -> dict:
     return out
 
 
+# Both lookups below are a UNION of index probes on the worker, and the status is weighed in
+# Python: an OR of IN-subqueries runs on PostgreSQL as a filter over every case or finding, and
+# with the status in the WHERE, SQLite without ANALYZE statistics walks the status index over
+# every open case or finding in the province. Either grows with the province's data; the
+# worker's own few rows do not. Built once: building and keying them anew took ~1 ms a check.
+_WORKER = bindparam("worker_id")
+_CASES_NAMING = (select(Case.id, Case.status).where(Case.id.in_(union(
+    select(CaseParty.case_id).where(CaseParty.role == "worker", CaseParty.party_id == _WORKER),
+    select(CaseFinding.case_id).join(Finding, Finding.id == CaseFinding.finding_id)
+    .where(Finding.worker_id == _WORKER)))).order_by(Case.created_at))
+_named = aliased(Finding, name="named")
+_FINDINGS_NAMING = (select(Finding).where(Finding.id.in_(union(
+    select(_named.id).where(_named.worker_id == _WORKER),
+    select(FindingParty.finding_id).where(FindingParty.role == "worker", FindingParty.party_id == _WORKER),
+    select(_named.id).join(Certificate, Certificate.serial == _named.certificate_serial)
+    .where(Certificate.worker_id == _WORKER)))).order_by(Finding.created_at, Finding.id))
+
+
 def open_cases(worker_id: str) -> list[str]:
-    named = select(CaseParty.case_id).where(CaseParty.role == "worker", CaseParty.party_id == worker_id)
-    through = (select(CaseFinding.case_id).join(Finding, Finding.id == CaseFinding.finding_id)
-               .where(Finding.worker_id == worker_id))
-    return list(db.session.scalars(select(Case.id).where(
-        Case.status == "open", or_(Case.id.in_(named), Case.id.in_(through))).order_by(Case.created_at)))
+    rows = db.session.execute(_CASES_NAMING, {"worker_id": worker_id})
+    return [case_id for case_id, status in rows if status == "open"]
 
 
 def findings_naming(worker_id: str, statuses=("open", "confirmed")) -> list[Finding]:
-    as_party = select(FindingParty.finding_id).where(FindingParty.role == "worker", FindingParty.party_id == worker_id)
-    serials = select(Certificate.serial).where(Certificate.worker_id == worker_id)
-    return list(db.session.scalars(select(Finding).where(
-        Finding.status.in_(statuses),
-        or_(Finding.worker_id == worker_id, Finding.id.in_(as_party), Finding.certificate_serial.in_(serials)))
-        .order_by(Finding.created_at, Finding.id)))
+    return [f for f in db.session.scalars(_FINDINGS_NAMING, {"worker_id": worker_id}) if f.status in statuses]
 
 
 def _induction_reason(ind, host: Organization, lang: str) -> dict:

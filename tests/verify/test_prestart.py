@@ -17,7 +17,7 @@ from training.catalogue import load_catalogue
 from training.db import db
 from verify.employment_models import ImmutableRecord, PrestartCheck
 from verify.findings import raise_finding, set_status
-from verify.models import Case, CaseParty
+from verify.models import Case, CaseFinding, CaseParty
 from verify.verdict import verify_document_signature
 
 API = "/api/v1/prestart-checks"
@@ -293,6 +293,33 @@ def test_prestart_open_findings_warn_confirmed_ones_and_open_cases_block(client)
     case.status = "dismissed"
     db.session.commit()
     assert check(s.host, other["id"], "general_labourer")["cleared"]
+
+
+def test_prestart_findings_and_cases_reach_the_worker_by_each_path(client):
+    """By worker_id, as a worker party, or on the worker's certificate; a case by party or through a
+    finding about the worker. Dismissed findings and decided cases do not count, nor another's."""
+    s = Scene(client)
+    (wk,), (cert,) = s.certified()
+    (other,), _ = s.certified()
+    induct(s.host, [wk["id"]])
+    on_card = raise_finding("exam_too_fast", "medium", "test:card", {}, "证书", [], certificate_serial=cert["serial"])
+    as_party = raise_finding("exam_too_fast", "medium", "test:party", {}, "当事人", [("worker", wk["id"], wk["name"])])
+    dismissed = raise_finding("exam_too_fast", "medium", "test:gone", {}, "已撤销", [], worker_id=wk["id"])
+    set_status(dismissed, "dismissed", "不成立", None)
+    raise_finding("exam_too_fast", "medium", "test:other", {}, "他人", [("worker", other["id"], other["name"])],
+                  worker_id=other["id"])
+    db.session.commit()
+    a = check(s.host, wk["id"], "confined_space_worker")
+    assert a["cleared"] and [w["finding_id"] for w in a["warnings"]] == [on_card.id, as_party.id]
+    decided, holding = Case(opened_by=s.w.reg.id, status="confirmed"), Case(opened_by=s.w.reg.id, status="open")
+    db.session.add_all([decided, holding])
+    db.session.flush()
+    db.session.add_all([CaseParty(case_id=decided.id, role="worker", party_id=wk["id"], name=wk["name"]),
+                        CaseFinding(case_id=holding.id, finding_id=dismissed.id)])
+    db.session.commit()
+    a = check(s.host, wk["id"], "confined_space_worker")
+    assert codes(a) == ["open_case"] and a["reasons"][0]["case_id"] == holding.id
+    assert check(s.host, other["id"], "general_labourer")["warnings"][0]["code"] == "under_review"
 
 
 # --- who may ask, and for which host ---------------------------------------------------------
