@@ -64,7 +64,7 @@ def role_name(code: str | None) -> str:
 
 def industry_name(code: str | None) -> str:
     item = load_catalogue().industries.get(code or "other", {})
-    return t(item.get("name", code or ""), (code or "other").replace("_", " "))
+    return t(item.get("name", code or ""), item.get("name_en", code or ""))
 
 
 def level_name(code: str | None) -> str:

@@ -154,7 +154,8 @@ def findings_naming(worker_id: str, statuses=("open", "confirmed")) -> list[Find
 
 def _induction_reason(ind, host: Organization, lang: str) -> dict:
     cat = load_catalogue()
-    industry = cat.industries.get(host.industry or "other", {}).get("name", host.industry)
+    item = cat.industries.get(host.industry or "other", {})
+    industry = item.get("name_en" if lang == "en" else "name", host.industry)
     parts = []
     if ind.completed_hours < ind.required_hours - 1e-9:
         parts.append(pm.words("induction_total", lang, completed=pm.hours(ind.completed_hours),

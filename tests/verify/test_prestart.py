@@ -203,6 +203,10 @@ def test_prestart_agency_induction_does_not_replace_the_hosts(client):
     a = check(s.agency, wk["id"], "general_labourer")
     assert codes(a) == ["insufficient_induction"] and a["induction"]["completed_hours"] == 0
     assert a["induction"]["not_counted_hours"] == 24 and "other_induction_not_counted" in codes(a, "warnings")
+    assert "建筑施工" in a["reasons"][0]["message"]  # the host's industry, in the answer's language
+    en = client.post(API, json={"worker_id": wk["id"], "role": "general_labourer"},
+                     headers={"Authorization": f"Bearer {s.agency.key}", "Accept-Language": "en"}).get_json()
+    assert "(Construction)" in en["reasons"][0]["message"] and "建筑" not in en["reasons"][0]["message"]
     induct(s.host, [wk["id"]], levels=("company", "workshop"))
     a = check(s.agency, wk["id"], "general_labourer")
     assert codes(a) == ["insufficient_induction"] and a["induction"]["levels"] == {"company": 8, "workshop": 8, "team": 0}
