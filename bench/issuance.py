@@ -3,14 +3,21 @@ find the worker by identity number, evidence check, signing, QR rendered once, s
 commit per certificate), for a class of 10,000 workers whose training and exams are
 bulk-loaded straight into the tables. Target: at least 100 certificates/s.
 
-Also prints, from the same run: the QR rendering rate alone (PNG + SVG of each issued
-qr_text, as issuance does) and the QR version distribution of what was issued.
+Also prints, from the same run: this process's CPU time per certificate (on a shared machine
+less noisy than the rate; the database server's own time is not in it), the QR rendering rate
+alone (PNG + SVG of each issued qr_text from one symbol, as issuance does) and the QR version
+distribution of what was issued.
 It measures only. Run: .venv/bin/python bench/issuance.py [--db sqlite|postgresql|both] [--count 10000]
+``--profile N`` runs the issuance loop under cProfile and prints its N costliest functions (the
+rate is then slower than without).
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import cProfile
+import io
+import pstats
 import random
 import shutil
 import sys
@@ -69,7 +76,7 @@ def load_class(app, world, count: int, category: str = "welding") -> list[str]:
     return numbers
 
 
-def run(kind: str, count: int) -> dict:
+def run(kind: str, count: int, profile: int = 0) -> dict:
     from tests import factories as f
     workdir = Path(tempfile.mkdtemp(prefix="anzheng-issue-"))
     url = live.database_url(kind, workdir, "issuance")
@@ -90,16 +97,21 @@ def run(kind: str, count: int) -> dict:
         with app.app_context():
             caller = Caller("cli", world.body.id, "training_body", "", None, None)
             outcomes = collections.Counter()
-            t0 = time.perf_counter()
+            profiler = cProfile.Profile() if profile else None
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
             for n in numbers:
                 outcomes[issue_row({"id_number": n, "category": "welding"}, caller)[1]] += 1
-            issue_s = time.perf_counter() - t0
+            if profiler:
+                profiler.disable()
+            issue_s, cpu_s = time.perf_counter() - t0, time.process_time() - cpu0
             texts = db.session.scalars(db.select(Certificate.qr_text)).all()
             versions = collections.Counter(db.session.scalars(db.select(Certificate.qr_version)).all())
             sample = texts[:500]
             t0 = time.perf_counter()
             for text in sample:
-                qr.render_png(text), qr.render_svg(text)
+                qr.render(text)
             qr_s = time.perf_counter() - t0
             db.session.remove()
             db.engine.dispose()
@@ -107,23 +119,37 @@ def run(kind: str, count: int) -> dict:
         live.drop_database(url)
         shutil.rmtree(workdir, ignore_errors=True)
     return {"count": count, "load_s": load_s, "issue_s": issue_s, "outcomes": dict(outcomes),
-            "rate": outcomes["issued"] / issue_s, "qr_rate": len(sample) / qr_s, "versions": dict(versions)}
+            "rate": outcomes["issued"] / issue_s, "cpu_ms": cpu_s / count * 1000, "qr_rate": len(sample) / qr_s,
+            "versions": dict(versions), "profile": _top(profiler, profile) if profiler else ""}
+
+
+def _top(profiler: cProfile.Profile, n: int) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(n)
+    stats.sort_stats("tottime").print_stats(n)
+    return out.getvalue()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--count", type=int, default=10_000)
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="profile the issuance loop and print its N costliest functions")
     args = ap.parse_args()
     for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-        r = run(kind, args.count)
+        r = run(kind, args.count, args.profile)
         print(f"\n== {kind}: batch issuance of {r['count']} certificates (issue_row, one commit each)")
         print(f"bulk load of the class: {r['load_s']:.1f} s; outcomes: {r['outcomes']}")
         print(f"issuance: {r['issue_s']:.1f} s = {r['rate']:.0f} certificates/s   target >= 100 "
               f"(ratio to target {r['rate'] / 100:.2f})")
+        print(f"CPU of this process: {r['cpu_ms']:.1f} ms per certificate")
         print(f"QR rendering alone (PNG + SVG): {r['qr_rate']:.0f} codes/s; "
               f"issuance spends {r['rate'] / r['qr_rate']:.2f} of its time on it")
         print("QR versions issued: " + ", ".join(f"v{v}: {n}" for v, n in sorted(r["versions"].items())))
+        if r["profile"]:
+            print(r["profile"])
 
 
 if __name__ == "__main__":

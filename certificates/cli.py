@@ -11,13 +11,12 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
 
 from training.auth import Caller
 from training.db import db
 from training.errors import ApiError
 from training.identity import IdentityError, mask_id_number, normalize_id_number
-from training.models import Organization, Worker
+from training.models import Organization
 
 from . import keys, service
 from . import token as tok
@@ -45,18 +44,17 @@ def issue_row(row: dict, caller: Caller) -> tuple[str, str, str]:
     except IdentityError as err:
         return "", "refused", err.code
     masked = mask_id_number(number)
-    worker = db.session.scalar(select(Worker).where(
-        Worker.id_hash == current_app.extensions["identity"].lookup_hash(number)))
+    worker, held = service.worker_holding(current_app.extensions["identity"].lookup_hash(number), category)
     if worker is None:
         return masked, "refused", "worker_not_registered"
-    held = service.current_holding(worker.id, category)
     if held is not None and held.issuer_id == caller.org_id:
         return masked, "already_issued", held.serial
     try:
-        cert = service.issue_certificate({"worker_id": worker.id, "category": category}, caller,
-                                         current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"])
-        db.session.commit()
-        return masked, "issued", cert.serial
+        serial = service.issue_certificate({"worker_id": worker.id, "category": category}, caller,
+                                           current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"],
+                                           unheld=held is None).serial
+        db.session.commit()  # after it the certificate is expired: reading it again would reload it
+        return masked, "issued", serial
     except ApiError as err:
         db.session.rollback()
         codes = [e["code"] for e in err.errors] if err.errors else [err.title]

@@ -3,8 +3,9 @@
 Role: turn a certificate's ``qr_text`` (docs/token.md: an upper-case URL prefix, then the token as
 decimal digits) into the smallest QR symbol at error correction M, the prefix in alphanumeric mode
 and the digits in numeric mode. Any other text still encodes (alphanumeric or byte mode), so a
-caller never has to pre-check what it hands in. Rendering happens once at issue time; the caller
-stores the bytes.
+caller never has to pre-check what it hands in. Rendering happens once at issue time: ``render``
+draws the PNG and the SVG from one symbol (building it is most of the cost) and the caller stores
+the bytes.
 
 Must not: know about tokens, keys, certificates or the database; cache per-text results (the
 issuer caches the rendered bytes, a second cache here would only hold memory).
@@ -33,12 +34,11 @@ _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _ALNUM_VALUE = {c: i for i, c in enumerate(_ALNUM)}
 _ALNUM_TEXT = re.compile(r"[0-9A-Z $%*+\-./:]*")
 _DARK_RUN = re.compile("1+")
+# A dark run with the light gap after it, where another dark run follows.
+_RUN_AND_GAP = re.compile("1+0+(?=1)")
 # A token is ~150 groups of three digits; a table lookup beats int() and format() on each.
 _THREE_DIGITS = re.compile("[0-9]{3}")
 _DIGIT_TRIPLES = {"%03d" % i: format(i, "010b") for i in range(1000)}
-
-# The finder-like 1:1:3:1:1 run with four light modules on one side (penalty rule 3).
-_FINDER_LIKE = ("10111010000", "00001011101")
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,33 @@ def qr_version(qr_text: str) -> int:
     return _fit(_segments(qr_text))
 
 
+def render(qr_text: str, box: int = 4, border: int = 4) -> tuple[int, bytes, bytes]:
+    """(version, PNG, SVG) of ``qr_text`` from one symbol: what issuance stores. Choosing the
+    mask is most of a rendering's cost, so the two images must not build the symbol twice."""
+    matrix = build_matrix(qr_text)
+    return matrix.version, matrix_png(matrix, box, border), matrix_svg(matrix, box, border)
+
+
 def render_png(qr_text: str, box: int = 4, border: int = 4) -> bytes:
     """A 1-bit greyscale PNG: ``box`` pixels per module, ``border`` modules of quiet zone."""
+    _check_size(box, border)
+    return matrix_png(build_matrix(qr_text), box, border)
+
+
+def render_svg(qr_text: str, box: int = 4, border: int = 4) -> bytes:
+    """A compact SVG: one path of dark runs, in module units (viewBox), black on white."""
+    _check_size(box, border)
+    return matrix_svg(build_matrix(qr_text), box, border)
+
+
+def _check_size(box: int, border: int) -> None:
     if box < 1 or border < 0:
         raise ValueError("box must be at least 1 and border at least 0")
-    matrix = build_matrix(qr_text)
+
+
+def matrix_png(matrix: QrMatrix, box: int = 4, border: int = 4) -> bytes:
+    """``render_png`` of a symbol already built."""
+    _check_size(box, border)
     modules = matrix.size + 2 * border
     width = modules * box
     row_bytes = (width + 7) // 8
@@ -139,22 +161,25 @@ def _widened_bytes(box: int) -> list[bytes]:
     return table
 
 
-def render_svg(qr_text: str, box: int = 4, border: int = 4) -> bytes:
-    """A compact SVG: one path of dark runs, in module units (viewBox), black on white."""
-    if box < 1 or border < 0:
-        raise ValueError("box must be at least 1 and border at least 0")
-    matrix = build_matrix(qr_text)
+def matrix_svg(matrix: QrMatrix, box: int = 4, border: int = 4) -> bytes:
+    """``render_svg`` of a symbol already built."""
+    _check_size(box, border)
     side = matrix.size + 2 * border
     # One unit square strip per dark run; relative moves within a row keep the numbers short.
-    # "z" returns to the strip's corner, so the next strip's move can be relative to it.
+    # "z" returns to the strip's corner, so the move to the next strip is the run plus the gap
+    # after it. findall hands over each such run-and-gap as one string and a table turns it into
+    # its path text, so there is no Python step per run (formatting run by run was most of the
+    # cost); the row's last run, with no move after it, is written on its own.
     parts = []
     for y, row in enumerate(matrix.rows):
-        x0 = None
-        for run in _DARK_RUN.finditer(row):
-            x, end = run.span()
-            move = "M%d %d" % (x + border, y + border) if x0 is None else "m%d 0" % (x - x0)
-            parts.append("%sh%dv1h-%dz" % (move, end - x, end - x))
-            x0 = x
+        x = row.find("1")
+        if x < 0:
+            continue
+        body = row.rstrip("0")
+        last = len(body) - len(body.rstrip("1"))
+        parts.append("M%d %d" % (x + border, y + border))
+        parts += map(_SVG_STRIPS.__getitem__, _RUN_AND_GAP.findall(body, x))
+        parts.append("h%dv1h-%dz" % (last, last))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" '
@@ -162,6 +187,19 @@ def render_svg(qr_text: str, box: int = 4, border: int = 4) -> bytes:
         '<path fill="#000" d="%s"/></svg>\n'
         % (side, side, side * box, side * box, side, side, "".join(parts))
     ).encode("ascii")
+
+
+class _SvgStrips(dict):
+    """A run and the gap after it ("1110000") -> the run's strip and the move past the gap; filled
+    as they first occur (long runs are rare, so it stays small)."""
+
+    def __missing__(self, run_and_gap: str) -> str:
+        run = len(run_and_gap.rstrip("0"))
+        text = self[run_and_gap] = "h%dv1h-%dzm%d 0" % (run, run, len(run_and_gap))
+        return text
+
+
+_SVG_STRIPS = _SvgStrips()
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -248,10 +286,18 @@ def _codewords(segments, version: int) -> bytes:
         offset += block.data_count
         data_blocks.append(chunk)
         ecc_blocks.append(_ecc(chunk, block.total_count - block.data_count))
-    out = bytearray()
-    for blocks in (data_blocks, ecc_blocks):
-        for i in range(max(map(len, blocks))):
-            out.extend(b[i] for b in blocks if i < len(b))
+    return _interleave(data_blocks) + _interleave(ecc_blocks)
+
+
+def _interleave(blocks: list[bytes]) -> bytes:
+    """The i-th codeword of each block in turn, skipping blocks too short to have one (blocks
+    differ in length by at most one codeword, the longer ones last)."""
+    n, short = len(blocks), min(map(len, blocks))
+    out = bytearray(n * short)
+    for j, block in enumerate(blocks):
+        out[j::n] = block[:short]  # one slice assignment per block, not a step per codeword
+    for i in range(short, max(map(len, blocks))):
+        out.extend(b[i] for b in blocks if i < len(b))
     return bytes(out)
 
 
@@ -361,22 +407,26 @@ def _penalty(dark: int, full: int, stride: int, size: int) -> int:
     """ISO/IEC 18004 mask penalty (rules 1-4), scored over whole-symbol integers."""
     light = full ^ dark
     score = 0
-    for colour in (dark, light):
+    starts = {}  # (colour, step): modules starting two alike and four alike, reused by rule 3
+    for name, colour in (("dark", dark), ("light", light)):
         for step in (1, stride):  # along rows, then down columns
             # A run of L >= 5 costs L - 2: its (L - 4) five-module windows, plus 2 for its end.
-            windows = colour
-            for k in range(1, 5):
-                windows &= colour >> (k * step)
+            two = colour & (colour >> step)
+            four = two & (two >> 2 * step)
+            windows = four & (colour >> 4 * step)
             ends = windows & ~(colour << step)
             score += windows.bit_count() + 2 * ends.bit_count()
+            starts[name, step] = two, four
         blocks = colour & (colour >> 1) & (colour >> stride) & (colour >> (stride + 1))
         score += 3 * blocks.bit_count()
     for step in (1, stride):
-        for pattern in _FINDER_LIKE:
-            found = full
-            for k, bit in enumerate(pattern):
-                found &= (dark if bit == "1" else light) >> (k * step)
-            score += 40 * found.bit_count()
+        # Rule 3's two finder-like patterns, 10111010000 and 00001011101, share the 1:1:3:1:1
+        # core: four light modules follow it in one and lead it in the other.
+        dark_two, quiet = starts["dark", step][0], starts["light", step][1]
+        core = (dark & (light >> step) & (dark_two >> 2 * step) & (dark >> 4 * step)
+                & (light >> 5 * step) & (dark >> 6 * step))
+        found = (core & (quiet >> 7 * step)).bit_count() + (quiet & (core >> 4 * step)).bit_count()
+        score += 40 * found
     # Rule 4 in qrcode's float form, so both encoders agree on the boundary cases.
     percent = dark.bit_count() / (size * size)
     return score + int(abs(percent * 100 - 50) / 5) * 10

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select
 
 from .db import db, utcnow
 from .models import AuditEntry, Meta
@@ -24,28 +24,40 @@ def _digest(prev: str, seq: int, at, event: str, actor_org, actor_key, subject, 
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+# Built once: an append runs on every issuance, and building a statement anew (and working out
+# its cache key) cost as much as running it.
+_ENTRIES, _META = AuditEntry.__table__, Meta.__table__
+_HEAD = select(_META.c.value).where(_META.c.key == "audit_head")
+_HEAD_LOCKED = _HEAD.with_for_update()
+_NEW_HEAD = insert(_META).values(key="audit_head", value=0)
+_LAST = select(_ENTRIES.c.seq, _ENTRIES.c.hash).order_by(_ENTRIES.c.seq.desc()).limit(1)
+_APPEND = insert(_ENTRIES)
+
+
 def _lock_head() -> None:
-    """Serialise appends so the chain never forks (SQLite already holds the write lock)."""
-    if db.session.get(Meta, "audit_head") is None:
-        db.session.add(Meta(key="audit_head", value=0))
-        db.session.flush()
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("SELECT value FROM meta WHERE key = 'audit_head' FOR UPDATE"))
+    """Serialise appends so the chain never forks (SQLite already holds the write lock).
+
+    Plain statements, not the ORM: an append is on every issuance, and the unit of work cost
+    more than the reads and the insert themselves."""
+    locking = db.engine.dialect.name == "postgresql"
+    head = _HEAD_LOCKED if locking else _HEAD
+    if db.session.execute(head).first() is None:
+        db.session.execute(_NEW_HEAD)
+        if locking:
+            db.session.execute(head)
 
 
-def record(event: str, *, actor_org=None, actor_key=None, subject=None, detail=None) -> AuditEntry:
+def record(event: str, *, actor_org=None, actor_key=None, subject=None, detail=None) -> None:
+    db.session.flush()  # what the entry describes is written first, as an ORM read would have
     _lock_head()
-    last = db.session.execute(select(AuditEntry.seq, AuditEntry.hash)
-                              .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    last = db.session.execute(_LAST).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = utcnow()
     body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
-    entry = AuditEntry(seq=seq, at=at, event=event, actor_org=actor_org, actor_key=actor_key,
-                       subject=subject, detail=body, prev_hash=prev,
-                       hash=_digest(prev, seq, at, event, actor_org, actor_key, subject, body))
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+    db.session.execute(_APPEND, {
+        "seq": seq, "at": at, "event": event, "actor_org": actor_org, "actor_key": actor_key,
+        "subject": subject, "detail": body, "prev_hash": prev,
+        "hash": _digest(prev, seq, at, event, actor_org, actor_key, subject, body)})
 
 
 def verify_chain(batch: int = 5000, progress=None) -> tuple[bool, int, int | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from .catalogue import Category, load_catalogue
 from .db import db, utcnow
@@ -95,7 +95,7 @@ class Evidence:
     required_hours: float
     credited_hours: float = 0.0
     hours_completed_at: datetime | None = None
-    exam: Exam | None = None
+    exam: Row | None = None  # the qualifying exam: id, taken_at, passed
     attempts_since_training: int = 0
     problems: list[str] = field(default_factory=list)
     attendance_ids: list[str] = field(default_factory=list)
@@ -151,15 +151,37 @@ def worker_attendance(worker_id: str) -> list[Attendance]:
         Attendance.worker_id == worker_id, Attendance.voided_at.is_(None))).all()
 
 
+# What weighing the evidence reads, as plain rows: the ORM's objects (with their joined session)
+# cost several times the query itself on the issuance path. The statements are built once; the
+# outer join is the one the ORM's joined load made, so rows come back in the order they did
+# (the snapshot lists attendance ids in that order).
+_A, _S, _E = Attendance.__table__.c, TrainingSession.__table__.c, Exam.__table__.c
+_ATTENDANCE = (select(_A.id, _A.check_in, _A.check_out, _S.category, _S.kind)
+               .join_from(Attendance.__table__, TrainingSession.__table__, _S.id == _A.session_id, isouter=True)
+               .where(_A.worker_id == bindparam("worker_id"), _A.voided_at.is_(None)))
+_EXAMS = (select(_E.id, _E.taken_at, _E.passed)
+          .where(_E.worker_id == bindparam("worker_id"), _E.category == bindparam("category"),
+                 _E.voided_at.is_(None))
+          .order_by(_E.taken_at))
+
+
+def _read(stmt, **params) -> list:
+    """Rows of one of the statements above, seeing this transaction's pending changes as the
+    ORM's own queries would (plain statements do not flush the session by themselves)."""
+    if db.session.autoflush:
+        db.session.flush()
+    return db.session.execute(stmt, params).all()
+
+
 def _hours(pieces) -> float:
     return sum((e - s).total_seconds() for s, e in pieces) / 3600
 
 
 def training_hours(worker_id: str, category: str, kinds=("initial",), since: datetime | None = None):
     """(credited hours, [(start, end)] credited stretches in order, attendance ids) for a category."""
-    records = worker_attendance(worker_id)
+    records = _read(_ATTENDANCE, worker_id=worker_id)
     pieces = credited_pieces(records)
-    mine = [a for a in records if a.session.category == category and a.session.kind in kinds
+    mine = [a for a in records if a.category == category and a.kind in kinds
             and (since is None or a.check_in >= since)]
     stretches = sorted(p for a in mine for p in pieces[a.id])
     return _hours(stretches), stretches, [a.id for a in mine]
@@ -182,9 +204,7 @@ def evidence_for(worker_id: str, category: str, as_of: datetime | None = None) -
     ev.credited_hours, stretches, ev.attendance_ids = training_hours(worker_id, category)
     ev.credited_hours = round(ev.credited_hours, 2)
     ev.hours_completed_at = _completion(stretches, ev.required_hours)
-    exams = db.session.scalars(select(Exam).where(
-        Exam.worker_id == worker_id, Exam.category == category, Exam.voided_at.is_(None))
-        .order_by(Exam.taken_at)).all()
+    exams = _read(_EXAMS, worker_id=worker_id, category=category)
     ev.exam_ids = [e.id for e in exams]
     qualifying, early, beyond, stale = _weigh_exams(exams, stretches, ev.hours_completed_at, cat, as_of, ev)
     ev.exam = qualifying

@@ -103,3 +103,55 @@ def test_pycose_verifies_an_issued_token_with_the_trust_list_key(client):
     bad = Sign1Message.decode(tampered)
     bad.key = message.key
     assert tampered != raw and not bad.verify_signature()
+
+
+def test_issue_row_stores_the_certificate_its_token_event_and_audit_entry(client):
+    from certificates.cli import issue_row
+    from certificates.models import CertificateEvent, CertificateToken
+    from training.auth import Caller
+    from training.models import AuditEntry
+    w = f.World(client)
+    number = _ready_numbers(w, 1)[0]
+    caller = Caller("cli", w.body.id, "training_body", "", None, None)
+    masked, outcome, serial = issue_row({"id_number": number, "category": "welding"}, caller)
+    assert outcome == "issued" and masked.count("*") == 8
+    db.session.remove()
+    cert = db.session.get(Certificate, serial)
+    assert cert.issuer_id == w.body.id and cert.status == "valid" and cert.open_findings == 0
+    assert decode(bytes(cert.token)).claims.serial_text == serial
+    assert db.session.scalar(select(CertificateToken.serial)) == serial
+    assert db.session.scalars(select(CertificateEvent.event).where(CertificateEvent.serial == serial)).all() == ["issued"]
+    assert db.session.scalar(select(AuditEntry.subject).where(AuditEntry.event == "certificate.issued")) == serial
+    assert issue_row({"id_number": number, "category": "welding"}, caller) == (masked, "already_issued", serial)
+
+
+def test_issue_row_for_a_certificate_another_body_issued_is_a_conflict(client):
+    from certificates.cli import issue_row
+    from training.auth import Caller
+    w = f.World(client)
+    number = _ready_numbers(w, 1)[0]
+    other = f.org(w.reg, "training_body", "第二培训学校")
+    f.accredit(w.reg, other, ["welding"])
+    first = issue_row({"id_number": number, "category": "welding"}, Caller("cli", w.body.id, "training_body", "",
+                                                                           None, None))
+    again = issue_row({"id_number": number, "category": "welding"}, Caller("cli", other.id, "training_body", "",
+                                                                           None, None))
+    assert first[1] == "issued" and again[1:] == ("refused", "Conflict")
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+
+
+def test_worker_holding_reads_the_worker_and_the_held_certificate_together(client):
+    from flask import current_app
+
+    from certificates import service
+    w = f.World(client)
+    number = _ready_numbers(w, 1)[0]
+    id_hash = current_app.extensions["identity"].lookup_hash(number)
+    assert service.worker_holding("0" * 64, "welding") == (None, None)
+    worker, held = service.worker_holding(id_hash, "welding")
+    assert worker.id_hash == id_hash and held is None
+    serial = issue(w, {"id": worker.id}).get_json()["serial"]
+    worker, held = service.worker_holding(id_hash, "welding")
+    assert (held.serial, held.issuer_id) == (serial, w.body.id)
+    assert tuple(service.held_serial(worker.id, "welding")) == (serial, w.body.id)
+    assert service.worker_holding(id_hash, "electrician_low_voltage")[1] is None

@@ -216,3 +216,37 @@ def test_status_list_carries_revoked_and_suspended(client):
     doc = client.get("/api/v1/status-list").get_json()
     assert [x["serial"] for x in doc["revoked"]] == [a] and [x["serial"] for x in doc["suspended"]] == [b]
     assert doc["signature"]["alg"] == "EdDSA"
+
+
+def test_issued_certificate_is_in_the_session_whole(client):
+    # Issuance writes the certificate's row with a plain insert; the object it returns must still
+    # be the session's, with every column and both parties loaded: reading them asks nothing.
+    from flask import current_app
+    from sqlalchemy import event, inspect
+
+    from certificates import service
+    from training.auth import Caller
+    w = f.World(client)
+    wk = ready_worker(w)
+    db.session.remove()
+    caller = Caller("cli", w.body.id, "training_body", "", None, None)
+    cert = service.issue_certificate({"worker_id": wk["id"], "category": "welding"}, caller,
+                                     current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"])
+    statements = []
+
+    def seen(conn, cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert inspect(cert).persistent and not inspect(cert).expired_attributes
+        values = {c.key: getattr(cert, c.key) for c in Certificate.__table__.c}
+        assert cert.worker.id == wk["id"] and cert.issuer.id == w.body.id
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert statements == []
+    assert values["open_findings"] == 0 and values["created_at"] is not None and values["status_at"] is None
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Certificate, values["serial"])
+    assert {c.key: getattr(stored, c.key) for c in Certificate.__table__.c} == values

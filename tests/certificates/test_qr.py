@@ -1,9 +1,12 @@
 """QR symbols: exact round trips through a real decoder, and agreement with qrcode's encoder."""
 
+import hashlib
 import io
 import random
 import re
+import struct
 import xml.etree.ElementTree as ET
+import zlib
 
 import pytest
 import qrcode
@@ -13,7 +16,8 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, MODE_NUMBER, QRData, lost_point
 
-from certificates.qr import build_matrix, qr_version, render_png, render_svg
+from certificates.qr import (QrMatrix, build_matrix, matrix_png, matrix_svg, qr_version, render, render_png,
+                             render_svg)
 
 BASES = (
     "HTTP://127.0.0.1:5000",
@@ -219,3 +223,74 @@ def test_text_too_long_for_any_version_is_refused():
 def test_render_refuses_a_zero_box():
     with pytest.raises(ValueError):
         render_png("HELLO", box=0)
+
+
+# --- PNG and SVG from one symbol -------------------------------------------------------------
+
+GOLDEN_TEXTS = realistic_texts(2, seed=30) + ["HELLO", "张伟 低压电工作业 410881********123X"]
+# SHA-256 (first 32 hex digits) of what the renderer made before issuance built one symbol for
+# both images (each image then built its own): the PNG's chunks with IDAT decompressed, so that
+# another zlib build does not matter, and the SVG's bytes.
+GOLDEN = [
+    (0, 4, 4, "161169c35836b4566089ddf101720e7a", "027cf30c840e9b3013b880c2c260feb0"),
+    (0, 3, 1, "7476f49eeaafe0fe2e321b6bf932bfee", "eb3e2c0abeb6ea087c1a4fb1982a5177"),
+    (1, 4, 4, "2123327a49dce8055326f2c7985a4570", "418f0acaaf911fa2473699e675b861d1"),
+    (1, 3, 1, "7b7063caa592e97cc13cbd76c005eb8b", "bf844a92afaf130cb53246f55aabddb3"),
+    (2, 4, 4, "80e5c29c2a39cc2a21c0b0e3708a1dea", "ad1b57fea7fc5ba16c12454abad225f1"),
+    (2, 3, 1, "ca9a5c4393fdf7d9117c885d06a4b456", "b0f88f743fd75f37b3c917e61d9dce34"),
+    (3, 4, 4, "05bd88f28ac574513c7d6c5428b0fd84", "f8e0f1cbdded9ed0c5dab0b0dc84d020"),
+    (3, 3, 1, "40a53e094ce5fcc0844f6909a29e6336", "91217a24a409f320b2c9a7febdbba109"),
+]
+
+
+def png_content(png: bytes) -> bytes:
+    chunks, pos = [], 8
+    while pos < len(png):
+        (length,), kind = struct.unpack(">I", png[pos : pos + 4]), png[pos + 4 : pos + 8]
+        body = png[pos + 8 : pos + 8 + length]
+        chunks.append(kind + (zlib.decompress(body) if kind == b"IDAT" else body))
+        pos += 12 + length
+    return b"".join(chunks)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+@pytest.mark.parametrize("index,box,border,png_digest,svg_digest", GOLDEN)
+def test_render_from_one_symbol_equals_the_earlier_renderings(index, box, border, png_digest, svg_digest):
+    version, png, svg = render(GOLDEN_TEXTS[index], box, border)
+    assert digest(png_content(png)) == png_digest and digest(svg) == svg_digest
+    assert version == qr_version(GOLDEN_TEXTS[index])
+
+
+@pytest.mark.parametrize("text", realistic_texts(6, seed=31) + ["HELLO", "a\nb"], ids=short_id)
+def test_render_is_the_version_png_and_svg_of_one_symbol(text):
+    matrix = build_matrix(text)
+    assert render(text) == (matrix.version, render_png(text), render_svg(text))
+    assert render(text, 3, 1) == (qr_version(text), matrix_png(matrix, 3, 1), matrix_svg(matrix, 3, 1))
+
+
+@pytest.mark.parametrize("text", realistic_texts(4, seed=32), ids=short_id)
+def test_png_and_svg_from_one_symbol_decode_to_exactly_the_text(text):
+    _, png, svg = render(text)
+    assert decode(Image.open(io.BytesIO(png))).text == text
+    assert decode(rasterise_svg(svg)).text == text
+
+
+def test_svg_path_of_a_small_matrix():
+    # An empty row draws nothing; each row starts with an absolute move, each later strip moves
+    # by the run before it plus the gap; a row's last run ends without a move.
+    matrix = QrMatrix(version=1, mask=0, rows=("0000", "1111", "1011", "0110"))
+    path = ET.fromstring(matrix_svg(matrix, box=1, border=1)).find("{http://www.w3.org/2000/svg}path")
+    assert path.get("d") == "M1 2h4v1h-4zM1 3h1v1h-1zm2 0h2v1h-2zM2 4h2v1h-2z"
+    long_runs = QrMatrix(version=1, mask=0, rows=("1" * 9 + "0" * 7 + "1" * 3 + "0",))
+    assert 'd="M0 0h9v1h-9zm16 0h3v1h-3z"' in matrix_svg(long_runs, border=0).decode()
+
+
+def test_matrix_renderers_refuse_a_zero_box():
+    matrix = build_matrix("HELLO")
+    with pytest.raises(ValueError):
+        matrix_png(matrix, box=0)
+    with pytest.raises(ValueError):
+        matrix_svg(matrix, border=-1)

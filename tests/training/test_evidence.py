@@ -1,7 +1,7 @@
 """Training evidence over HTTP and the evidence service, on every database backend."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -282,3 +282,33 @@ def test_evidence_endpoint_for_training_body(client):
     r = w.body.get(f"/api/v1/workers/{wk['id']}/evidence/welding")
     assert r.status_code == 200 and r.get_json()["credited_hours"] == 16
     assert set(r.get_json()["problems"]) == {"insufficient_hours", "no_passed_exam"}
+
+
+def test_evidence_counts_attendance_not_yet_flushed(client):
+    # evidence_for reads plain rows; it still sees what this transaction added and not flushed.
+    w = f.World(client)
+    wk = f.worker(w.body)
+    f.train(w.body, w.trainer["id"], [wk["id"]], hours=100, start_days_ago=40)
+    f.exam(w.centre, wk["id"], f.days_ago(5))
+    start = f.days_ago(20).astimezone(timezone.utc).replace(tzinfo=None)  # naive UTC, as stored
+    session = TrainingSession(organization_id=w.body.id, category="welding", kind="initial", starts_at=start,
+                              ends_at=start + timedelta(hours=8), location="教室", trainer_id=w.trainer["id"],
+                              capacity=10)
+    db.session.add(session)
+    db.session.add(Attendance(session=session, worker_id=wk["id"], check_in=start,
+                              check_out=start + timedelta(hours=8), hours=8))
+    ev = evidence_for(wk["id"], "welding")
+    assert ev.credited_hours == 108 and ev.problems == []
+
+
+def test_evidence_names_the_qualifying_exam_and_every_record(client):
+    w = f.World(client)
+    wk = f.worker(w.body)
+    sessions = f.train(w.body, w.trainer["id"], [wk["id"]], hours=108, start_days_ago=40)
+    failed = f.exam(w.centre, wk["id"], f.days_ago(6), theory=50)
+    passed = f.exam(w.centre, wk["id"], f.days_ago(5))
+    ev = evidence_for(wk["id"], "welding")
+    assert ev.exam_id == passed["id"] and ev.exam_ids == [failed["id"], passed["id"]]
+    assert ev.exam_passed_at == db.session.get(Exam, passed["id"]).taken_at
+    ids = set(db.session.scalars(select(Attendance.id).where(Attendance.worker_id == wk["id"])))
+    assert set(ev.attendance_ids) == ids and len(ids) == len(sessions)
