@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from training import audit
 from training.db import db, utcnow
@@ -33,9 +33,12 @@ def bump_generation() -> None:
     db.session.execute(update(Meta).where(Meta.key == GENERATION).values(value=value))
 
 
+_ACTIVE = select(SigningKey).where(SigningKey.organization_id == bindparam("org_id"),
+                                   SigningKey.purpose == bindparam("purpose"), SigningKey.status == "active")
+
+
 def active_key(org_id: str, purpose: str = "certificates") -> SigningKey | None:
-    return db.session.scalar(select(SigningKey).where(
-        SigningKey.organization_id == org_id, SigningKey.purpose == purpose, SigningKey.status == "active"))
+    return db.session.scalar(_ACTIVE, {"org_id": org_id, "purpose": purpose})
 
 
 def ensure_key(org: Organization, signer, purpose: str = "certificates") -> SigningKey:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from . import audit
@@ -101,11 +101,14 @@ def change_accreditation(acc: Accreditation, data: dict, caller: Caller) -> Accr
 def accredited(org_id: str, category: str, on: date | datetime) -> bool:
     """Was the organisation actively accredited for the category on that day (as things stand now)?"""
     day = on.date() if isinstance(on, datetime) else on
-    stmt = (select(Accreditation.id).join(AccreditationCategory)
-            .where(Accreditation.organization_id == org_id, AccreditationCategory.category == category,
-                   Accreditation.status == "active", Accreditation.valid_from <= day,
-                   Accreditation.valid_until >= day).limit(1))
-    return db.session.scalar(stmt) is not None
+    return db.session.scalar(_ACCREDITED, {"org_id": org_id, "category": category, "day": day}) is not None
+
+
+_ACCREDITED = (select(Accreditation.id).join(AccreditationCategory)
+               .where(Accreditation.organization_id == bindparam("org_id"),
+                      AccreditationCategory.category == bindparam("category"), Accreditation.status == "active",
+                      Accreditation.valid_from <= bindparam("day"), Accreditation.valid_until >= bindparam("day"))
+               .limit(1))
 
 
 def create_site(data: dict, caller: Caller) -> Site:

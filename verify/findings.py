@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from flask import current_app
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from certificates.models import Certificate
@@ -123,8 +123,11 @@ def findings_resting_on(refs) -> list[Finding]:
     refs = list(refs)
     if not refs:
         return []
-    return db.session.scalars(select(Finding).where(Finding.id.in_(
-        select(FindingRecord.finding_id).where(FindingRecord.ref.in_(refs))))).all()
+    return db.session.scalars(_RESTING_ON, {"refs": refs}).all()
+
+
+_RESTING_ON = select(Finding).where(Finding.id.in_(
+    select(FindingRecord.finding_id).where(FindingRecord.ref.in_(bindparam("refs", expanding=True)))))
 
 
 def withdraw_resting_on(ref: str) -> list[Finding]:

@@ -220,13 +220,18 @@ def province_point(code: str | None):
 
 def bump(counts: dict[str, int]) -> None:
     """Add to rule counters (created at zero when missing), in one statement."""
-    table = RuleCounter.__table__
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     rows = [{"key": k, "count": n} for k, n in sorted(counts.items()) if n]
     if rows:
-        stmt = insert(table)
-        db.session.execute(stmt.on_conflict_do_update(index_elements=["key"],
-                                                      set_={"count": table.c.count + stmt.excluded.count}), rows)
+        db.session.execute(_UPSERT[db.engine.dialect.name == "postgresql"], rows)
+
+
+def _upsert(insert):
+    table = RuleCounter.__table__
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(index_elements=["key"], set_={"count": table.c.count + stmt.excluded.count})
+
+
+_UPSERT = {True: _upsert(pg_insert), False: _upsert(sqlite_insert)}
 
 
 def read_counters(keys, source=None) -> dict[str, int]:

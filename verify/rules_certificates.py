@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from certificates.models import Certificate
 from training.catalogue import load_catalogue
@@ -68,11 +68,16 @@ def check_certificate(serial, worker_id, category, issuer_id, snapshot, rows, ex
                certificate_serial=serial)
 
 
+_E = Exam.__table__.c
+# Built once: run on every issuance, building and keying them anew cost more than the queries.
+_SNAPSHOT_ATTENDANCE = ATT.where(_A.id.in_(bindparam("ids", expanding=True)))
+_SNAPSHOT_EXAM = select(_E.id, _E.passed).where(_E.id == bindparam("exam_id"), _E.voided_at.is_(None))
+
+
 def _snapshot_records(snapshot):
     snap = json.loads(snapshot or "{}")
-    rows = db.session.execute(ATT.where(_A.id.in_(snap.get("attendance_ids") or []))).all()
-    exams = db.session.execute(select(Exam.id, Exam.passed).where(
-        Exam.id == (snap.get("exam_id") or ""), Exam.voided_at.is_(None))).all()
+    rows = db.session.execute(_SNAPSHOT_ATTENDANCE, {"ids": snap.get("attendance_ids") or []}).all()
+    exams = db.session.execute(_SNAPSHOT_EXAM, {"exam_id": snap.get("exam_id") or ""}).all()
     return rows, exams
 
 
@@ -80,8 +85,9 @@ def on_certificate(cert, **_):
     for finding in findings_resting_on(R.snapshot_refs(cert.evidence)):
         if finding.worker_id == cert.worker_id and finding.status != "dismissed":
             attach_certificate(finding, cert.serial)
-    R.bump(spike_counts(cert.issuer_id, cert.issued_at))
-    evaluate_spike(cert.issuer_id, R.china_day(cert.issued_at))
+    R.bump(spike_counts(cert.issuer_id, cert.issued_at))  # counted even when off: the baseline stays whole
+    if R.enabled("issuance_spike"):  # off, nothing to evaluate: fire would drop it anyway
+        evaluate_spike(cert.issuer_id, R.china_day(cert.issued_at))
     check_certificate(cert.serial, cert.worker_id, cert.category, cert.issuer_id, cert.evidence,
                       *_snapshot_records(cert.evidence))
 
