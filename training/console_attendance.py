@@ -189,12 +189,19 @@ def void_attendance(att_id):
     att = db.session.get(Attendance, att_id) if len(att_id) <= 16 else None
     if att is None or att.session.organization_id != g.account.organization_id:
         return refuse(404, say("not_found"))
+    void_from_form(att, "console.attendance_voided",
+                   t("考勤记录已作废；学时将重新计算。", "Attendance voided; hours will be counted again."))
+    return redirect(f"/console/sessions/{att.session_id}")
+
+
+def void_from_form(att: Attendance, event: str, done: str) -> None:
+    """Void an attendance record with the form's reason (refused, changing nothing, without one),
+    record the account's action and commit; flash what happened."""
     reason = request.form.get("reason", "").strip()[:500]
     if not reason:
         flash(t("作废须写明原因。", "Give a reason for voiding."), "bad")
     elif att.voided_at is None:
         void_record(att, reason, caller(), att.session.organization_id)
-        accounts.record(g.account, "console.attendance_voided", att.id, reason=reason)
+        accounts.record(g.account, event, att.id, reason=reason)
         db.session.commit()
-        flash(t("考勤记录已作废；学时将重新计算。", "Attendance voided; hours will be counted again."), "ok")
-    return redirect(f"/console/sessions/{att.session_id}")
+        flash(done, "ok")

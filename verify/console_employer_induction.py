@@ -18,10 +18,11 @@ from training import accounts
 from training.accounts_guard import page, refuse
 from training.catalogue import load_catalogue
 from training.console_pages import paged
+from training.console_attendance import void_from_form
 from training.console_uploads import UploadError, parse_local
 from training.db import db
 from training.errors import ApiError
-from training.evidence import record_attendance, record_session, void_record
+from training.evidence import record_attendance, record_session
 from training.i18n import t
 from training.models import Attendance, TrainingSession, Worker
 
@@ -200,12 +201,6 @@ def void_induction(att_id):
     att = db.session.get(Attendance, att_id) if 0 < len(att_id) <= 16 else None
     if att is None or own_session(att.session_id) is None:
         return refuse(404, words("not_found"))
-    reason = request.form.get("reason", "").strip()[:500]
-    if not reason:
-        flash(t("作废须写明原因。", "Give a reason for voiding."), "bad")
-    elif att.voided_at is None:
-        void_record(att, reason, caller(), att.session.organization_id)
-        accounts.record(g.account, "console.induction_voided", att.id, reason=reason)
-        db.session.commit()
-        flash(t("出勤记录已作废；学时将重新计算。", "Attendance voided; hours will be counted again."), "ok")
+    void_from_form(att, "console.induction_voided",
+                   t("出勤记录已作废；学时将重新计算。", "Attendance voided; hours will be counted again."))
     return redirect(f"/console/induction/{att.session_id}")
