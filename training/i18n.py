@@ -36,6 +36,8 @@ def init_app(app: Flask) -> None:
 
 def api_lang() -> str:
     """Language of messages in API responses: the client's Accept-Language, Chinese by default."""
+    if not request.environ.get("HTTP_ACCEPT_LANGUAGE"):  # most scanners send none: skip the parse
+        return "zh"
     if request.accept_languages:
         return request.accept_languages.best_match(LANGS, default="zh") or "zh"
     return "zh"
