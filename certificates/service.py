@@ -175,7 +175,7 @@ def issue_certificate(data: dict, caller, signer, base_url: str, *, unheld: bool
     cert.issuer = key.organization
     _sign(cert, key, signer, base_url, now)
     _event(cert, "issued", caller, signed=True)
-    certificate_issued.send(cert)
+    certificate_issued.send(cert, evidence=(ev.attendance_rows, ev.exam_rows))
     return cert
 
 

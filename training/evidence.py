@@ -100,6 +100,10 @@ class Evidence:
     problems: list[str] = field(default_factory=list)
     attendance_ids: list[str] = field(default_factory=list)
     exam_ids: list[str] = field(default_factory=list)
+    # The rows weighed, as read in this transaction: issuance hands them to the evidence rule
+    # (verify.rules_certificates), which would otherwise read the same rows again.
+    attendance_rows: list = field(default_factory=list, repr=False)
+    exam_rows: list = field(default_factory=list, repr=False)
 
     @property
     def exam_id(self):
@@ -177,9 +181,12 @@ def _hours(pieces) -> float:
     return sum((e - s).total_seconds() for s, e in pieces) / 3600
 
 
-def training_hours(worker_id: str, category: str, kinds=("initial",), since: datetime | None = None):
-    """(credited hours, [(start, end)] credited stretches in order, attendance ids) for a category."""
-    records = _read(_ATTENDANCE, worker_id=worker_id)
+def training_hours(worker_id: str, category: str, kinds=("initial",), since: datetime | None = None,
+                   records: list | None = None):
+    """(credited hours, [(start, end)] credited stretches in order, attendance ids) for a category;
+    ``records``: the worker's non-void attendance as ``_ATTENDANCE`` reads it, if already read."""
+    if records is None:
+        records = _read(_ATTENDANCE, worker_id=worker_id)
     pieces = credited_pieces(records)
     mine = [a for a in records if a.category == category and a.kind in kinds
             and (since is None or a.check_in >= since)]
@@ -201,10 +208,12 @@ def evidence_for(worker_id: str, category: str, as_of: datetime | None = None) -
     cat: Category = load_catalogue().category(category)
     as_of = as_of or utcnow()
     ev = Evidence(category=category, required_hours=float(cat.initial_hours))
-    ev.credited_hours, stretches, ev.attendance_ids = training_hours(worker_id, category)
+    ev.attendance_rows = _read(_ATTENDANCE, worker_id=worker_id)
+    ev.credited_hours, stretches, ev.attendance_ids = training_hours(worker_id, category,
+                                                                     records=ev.attendance_rows)
     ev.credited_hours = round(ev.credited_hours, 2)
     ev.hours_completed_at = _completion(stretches, ev.required_hours)
-    exams = _read(_EXAMS, worker_id=worker_id, category=category)
+    exams = ev.exam_rows = _read(_EXAMS, worker_id=worker_id, category=category)
     ev.exam_ids = [e.id for e in exams]
     qualifying, early, beyond, stale = _weigh_exams(exams, stretches, ev.hours_completed_at, cat, as_of, ev)
     ev.exam = qualifying

@@ -81,7 +81,9 @@ def _snapshot_records(snapshot):
     return rows, exams
 
 
-def on_certificate(cert, **_):
+def on_certificate(cert, evidence=None, **_):
+    """``evidence``: (attendance rows, exam rows) issuance weighed in this transaction (the
+    worker's non-void attendance and exams of the category); read from the snapshot otherwise."""
     for finding in findings_resting_on(R.snapshot_refs(cert.evidence)):
         if finding.worker_id == cert.worker_id and finding.status != "dismissed":
             attach_certificate(finding, cert.serial)
@@ -89,7 +91,7 @@ def on_certificate(cert, **_):
     if R.enabled("issuance_spike"):  # off, nothing to evaluate: fire would drop it anyway
         evaluate_spike(cert.issuer_id, R.china_day(cert.issued_at))
     check_certificate(cert.serial, cert.worker_id, cert.category, cert.issuer_id, cert.evidence,
-                      *_snapshot_records(cert.evidence))
+                      *(evidence if evidence is not None else _snapshot_records(cert.evidence)))
 
 
 def recheck_certificates(worker_id: str, record_id: str) -> None:

@@ -137,6 +137,31 @@ def test_rules_certificate_without_evidence_after_its_exam_is_voided(client):
     assert scan(officer, cert["qr_text"])["result"] == "suspect"
 
 
+def test_rules_evidence_at_issuance_weighs_the_rows_issuance_read(client):
+    """Issuance reads the worker's attendance once: the evidence rule weighs the rows issuance
+    weighed, in the same transaction, and still fires on rows that do not carry the certificate."""
+    from sqlalchemy import event
+    from verify.rules_certificates import on_certificate
+    w = f.World(client)
+    wk = ready_worker(w, "confined_space", 24)
+    reads = []
+
+    def _seen(conn, cursor, statement, *_):
+        if "FROM attendance" in statement:
+            reads.append(statement)
+    event.listen(db.engine, "before_cursor_execute", _seen)
+    try:
+        cert = issue(w, wk, "confined_space").get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", _seen)
+    assert len(reads) == 1, reads
+    assert found() == []
+    row = db.session.get(Certificate, cert["serial"])
+    on_certificate(row, evidence=([], []))  # nothing attended, no exam: what it is handed counts
+    (hit,) = found("certificate_without_evidence")
+    assert "insufficient_hours" in hit.evidence and "no_passed_exam" in hit.evidence
+
+
 def test_rules_issuance_spike_but_steady_body_is_fine(client, app, monkeypatch):
     tune(app, monkeypatch, "issuance_spike", min_count=2, ratio=3.0, min_active_weeks=1)
     w = f.World(client)
