@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from certificates.service import china_today
 from training.catalogue import EMPLOYER_KINDS, load_catalogue
@@ -74,18 +75,45 @@ def create_employment(data: dict, caller) -> Employment:
         if site is None or site.enterprise_id not in (None, employer_id, via_id):
             raise Unprocessable("Unknown site.", [field_error(
                 "site_id", "not_found", "No site with this id belongs to the host.")])
-    same = db.session.scalar(select(Employment).where(
-        Employment.worker_id == data["worker_id"], Employment.employer_id == employer_id,
-        Employment.via_id.is_(None) if via_id is None else Employment.via_id == via_id,
-        Employment.role == data["role"], Employment.ends_on.is_(None)).limit(1))
-    if same is not None:
-        raise Conflict("This worker already holds an open employment with this host in this role; "
-                       "end it before recording another.", employment_id=same.id)
     emp = Employment(worker_id=data["worker_id"], employer_id=employer_id, via_id=via_id, site_id=site_id,
                      role=data["role"], starts_on=data["starts_on"], created_by=caller.org_id,
                      created_by_key=caller.key_id)
-    db.session.add(emp)
-    db.session.flush()
+    same = _open_like(emp)
+    if same is not None:
+        raise _already_open(same)
+    return insert_open_employment(emp)
+
+
+def _open_like(emp: Employment) -> Employment | None:
+    """The open employment ``emp`` would duplicate: same worker, host, via (or none) and role."""
+    return db.session.scalar(select(Employment).where(
+        Employment.worker_id == emp.worker_id, Employment.employer_id == emp.employer_id,
+        Employment.via_id.is_(None) if emp.via_id is None else Employment.via_id == emp.via_id,
+        Employment.role == emp.role, Employment.ends_on.is_(None)).limit(1))
+
+
+def _already_open(same: Employment) -> Conflict:
+    return Conflict("This worker already holds an open employment with this host in this role; "
+                    "end it before recording another.", employment_id=same.id)
+
+
+def insert_open_employment(emp: Employment) -> Employment:
+    """Insert a new open employment; 409 naming the open one when it already exists.
+
+    The SELECT before this is only the friendly answer: two requests at once both pass it, and the
+    unique index uq_employments_open turns the later insert away. The savepoint takes back only
+    that insert, so the caller's unit of work stays usable and nothing is half-written.
+    """
+    try:
+        with db.session.begin_nested():
+            db.session.add(emp)
+    except IntegrityError:
+        # The row that won is committed (PostgreSQL made us wait for it; SQLite takes the write
+        # lock first), so a fresh read finds it. None: the insert failed for another reason.
+        same = _open_like(emp)
+        if same is None:
+            raise
+        raise _already_open(same) from None
     return emp
 
 

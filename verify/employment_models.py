@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, event
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from training.db import db, new_id, utcnow
@@ -32,6 +32,14 @@ class Employment(db.Model):
     created_by_key: Mapped[str | None] = mapped_column(ID)
     ended_by_key: Mapped[str | None] = mapped_column(ID)
     __table_args__ = (Index("ix_employments_worker_employer", "worker_id", "employer_id"),)
+
+
+# One open employment per worker, host, via and role, held by the database so that two requests
+# at once cannot both record it (the service's SELECT alone cannot). COALESCE because NULLs never
+# collide in a unique index, and a direct hire (no via) is the commonest case.
+Index("uq_employments_open", Employment.worker_id, Employment.employer_id,
+      func.coalesce(Employment.via_id, ""), Employment.role, unique=True,
+      postgresql_where=Employment.ends_on.is_(None), sqlite_where=Employment.ends_on.is_(None))
 
 
 class PrestartCheck(db.Model):

@@ -3,14 +3,24 @@ another's), refusals that change nothing, and the on-site rule that reads them."
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
+from alembic import command
+from alembic.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tests import factories as f
+from tests import live_server as live
+from tests.conftest import SECRETS, _drop_pg_database, _fresh_pg_database
 from tests.verify.test_prestart import Scene, check, induct, place, quiet_rules, today  # noqa: F401
 from training.db import db
-from verify.employment_models import Employment
+from training.errors import Conflict
+from verify.employment import insert_open_employment
+from verify.employment_models import Employment, Notice
 from verify.models import Finding, FindingParty
 
 API = "/api/v1/employments"
@@ -108,6 +118,143 @@ def test_employment_end_duplicate_and_idempotency(client):
     assert s.host.patch(f"{API}/{eid}", {"ends_on": str(today() - timedelta(days=1))}).status_code == 200
     assert s.host.patch(f"{API}/{eid}", {"ends_on": str(today())}).status_code == 409
     assert s.host.post(API, body).status_code == 201  # the old one ended: a new placement may start
+
+
+def _open(worker_id, host_id, via_id, role="welder"):
+    return db.session.scalars(select(Employment.id).where(
+        Employment.worker_id == worker_id, Employment.employer_id == host_id, Employment.via_id.is_(None)
+        if via_id is None else Employment.via_id == via_id, Employment.role == role,
+        Employment.ends_on.is_(None))).all()
+
+
+def test_employment_second_open_one_is_409_naming_the_first_with_or_without_via(client):
+    s = Scene(client)
+    wk = f.worker(s.host)["id"]
+    direct = place(s.host, wk, s.host.id, "welder")
+    placed = place(s.agency, wk, s.host.id, "welder", via_id=s.agency.id)  # another via: another placement
+    for api, via, first in ((s.host, None, direct), (s.agency, s.agency.id, placed), (s.host, s.agency.id, placed)):
+        r = place(api, wk, s.host.id, "welder", via_id=via, starts_on=today() + timedelta(days=3), status=409)
+        assert r["employment_id"] == first["id"] and "open employment" in r["detail"]
+    assert place(s.host, wk, s.host.id, "scaffolder")["role"] == "scaffolder"  # another role is no duplicate
+    assert employments() == 3
+
+
+def _placement(emp: dict, **change) -> Employment:
+    return Employment(**{"worker_id": emp["worker_id"], "employer_id": emp["employer_id"], "via_id": emp["via_id"],
+                         "role": emp["role"], "starts_on": today(), "created_by": emp["employer_id"], **change})
+
+
+def test_employment_insert_that_loses_the_race_is_409_and_keeps_the_unit_of_work(client):
+    # The pre-check's SELECT is skipped, as when another request inserted between it and ours:
+    # the unique index refuses the row and the savepoint takes back only that insert.
+    s = Scene(client)
+    wk = f.worker(s.host)["id"]
+    direct = place(s.host, wk, s.host.id, "welder")
+    placed = place(s.agency, wk, s.host.id, "welder", via_id=s.agency.id)
+    earlier = Notice(organization_id=s.host.id, kind="test", text="先写的", text_en="written first")
+    db.session.add(earlier)
+    db.session.flush()
+    for first in (direct, placed):
+        with pytest.raises(Conflict) as refused:
+            insert_open_employment(_placement(first))
+        assert refused.value.status == 409 and refused.value.extra == {"employment_id": first["id"]}
+    other_role = insert_open_employment(_placement(direct, role="scaffolder"))
+    db.session.commit()
+    assert db.session.get(Notice, earlier.id) is not None and db.session.get(Employment, other_role.id)
+    assert _open(wk, s.host.id, None) == [direct["id"]] and _open(wk, s.host.id, s.agency.id) == [placed["id"]]
+    assert employments() == 3
+    # An ended placement is not open: the same one may be recorded again.
+    assert s.host.patch(f"{API}/{direct['id']}", {"ends_on": str(today())}).status_code == 200
+    again = insert_open_employment(_placement(direct))
+    db.session.commit()
+    assert _open(wk, s.host.id, None) == [again.id]
+
+
+def test_employment_concurrent_posts_of_one_placement_make_one(backend, tmp_path):
+    """Twenty identical placements at once, twice (a direct hire and one through the agency, posted
+    by either party), against gunicorn with two processes of eight threads, on a fresh database of
+    the backend's kind."""
+    url = live.database_url(backend, tmp_path, "employment")
+    app = live.make_app(url)
+    try:
+        with app.app_context():
+            reg = f.regulator(app.test_client())
+            host, agency = f.org(reg, "enterprise"), f.org(reg, "labour_agency")
+            wk = f.worker(host)["id"]
+            db.session.remove()
+        direct = {"worker_id": wk, "role": "welder", "starts_on": str(today())}
+        placed = {**direct, "employer_id": host.id, "via_id": agency.id}
+        jobs = [(host.key, direct)] * 20 + [(agency.key, placed), (host.key, placed)] * 10
+        server = live.Server(url, "--workers", "2", "--threads", "8", "--worker-class", "gthread").start()
+        try:
+            with ThreadPoolExecutor(len(jobs)) as pool:
+                answers = list(pool.map(lambda job: server.request("POST", API, job[1], job[0]), jobs))
+        finally:
+            server.stop()
+        for group in (answers[:20], answers[20:]):
+            statuses = sorted(status for status, _, _ in group)
+            assert statuses == [201] + [409] * 19, [raw[:200] for _, _, raw in group]
+            made = {json.loads(raw)["id"] for status, _, raw in group if status == 201}
+            assert {json.loads(raw)["employment_id"] for status, _, raw in group if status == 409} == made
+        with app.app_context():
+            assert len(_open(wk, host.id, None)) == 1 and len(_open(wk, host.id, agency.id)) == 1
+            assert employments() == 2
+            db.session.remove()
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        live.drop_database(url)
+
+
+def _revision() -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def test_employment_migration_0002_refuses_duplicates_and_adds_the_index(backend, tmp_path):
+    """On a fresh database of the backend's kind, made by the migrations rather than the models."""
+    from flask_migrate import downgrade
+
+    from training.cli import upgrade_schema
+    from wsgi import create_app
+    url = f"sqlite:///{tmp_path / 'm.db'}" if backend == "sqlite" else _fresh_pg_database("emp0002")
+    app = create_app({**SECRETS, "DATABASE_URL": url, "RATE_LIMIT_VERIFY": "off", "TESTING": True})
+    try:
+        with app.app_context():
+            upgrade_schema()  # from empty, through the migrations (not the models)
+            assert _revision() == "0002"
+            reg = f.regulator(app.test_client())
+            host = f.org(reg, "enterprise")
+            first = place(host, f.worker(host)["id"], host.id, "welder")
+            db.session.add(_placement(first))
+            with pytest.raises(IntegrityError):
+                db.session.flush()
+            db.session.rollback()
+            # A database from before 0002 may hold duplicates: the upgrade names them and stops.
+            downgrade(revision="0001")
+            dup = _placement(first, starts_on=today() + timedelta(days=1))
+            db.session.add(dup)
+            db.session.flush()
+            dup_id = dup.id
+            db.session.commit()  # and no new transaction: the migration needs the table to itself
+            with pytest.raises(CommandError, match="uq_employments_open") as refused:
+                command.upgrade(app.extensions["migrate"].migrate.get_config(), "head")
+            message = str(refused.value)
+            assert first["id"] in message and dup_id in message and "via (none), role welder" in message
+            assert _revision() == "0001"
+            assert host.patch(f"{API}/{dup_id}", {"ends_on": str(today() + timedelta(days=1))}).status_code == 200
+            db.session.remove()
+            upgrade_schema()
+            assert _revision() == "0002"
+            db.session.add(_placement(first))
+            with pytest.raises(IntegrityError):
+                db.session.flush()
+            db.session.rollback()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if backend == "postgresql":
+            _drop_pg_database(url)
 
 
 # --- on site ---------------------------------------------------------------------------------
