@@ -18,9 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, text
 
 from certificates.models import Certificate
 from training.db import db
@@ -222,16 +220,13 @@ def bump(counts: dict[str, int]) -> None:
     """Add to rule counters (created at zero when missing), in one statement."""
     rows = [{"key": k, "count": n} for k, n in sorted(counts.items()) if n]
     if rows:
-        db.session.execute(_UPSERT[db.engine.dialect.name == "postgresql"], rows)
+        db.session.execute(_UPSERT, rows)
 
 
-def _upsert(insert):
-    table = RuleCounter.__table__
-    stmt = insert(table)
-    return stmt.on_conflict_do_update(index_elements=["key"], set_={"count": table.c.count + stmt.excluded.count})
-
-
-_UPSERT = {True: _upsert(pg_insert), False: _upsert(sqlite_insert)}
+# Plain SQL that both backends read alike: SQLAlchemy cannot cache an ON CONFLICT construct,
+# and compiling it anew on every issuance and scan cost more than running it.
+_UPSERT = text(f'INSERT INTO {RuleCounter.__tablename__} ("key", count) VALUES (:key, :count) '
+               f'ON CONFLICT ("key") DO UPDATE SET count = {RuleCounter.__tablename__}.count + excluded.count')
 
 
 def read_counters(keys, source=None) -> dict[str, int]:
