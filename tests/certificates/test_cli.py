@@ -155,3 +155,57 @@ def test_worker_holding_reads_the_worker_and_the_held_certificate_together(clien
     assert (held.serial, held.issuer_id) == (serial, w.body.id)
     assert tuple(service.held_serial(worker.id, "welding")) == (serial, w.body.id)
     assert service.worker_holding(id_hash, "electrician_low_voltage")[1] is None
+
+
+def test_issue_batch_with_parallel_issuers(client, runner, tmp_path):
+    """Several issuers at once: every row once, a worker's two rows one after the other (one
+    issued, one already issued), the result file in the rows' order, the audit chain whole."""
+    from training.audit import verify_chain
+    w = f.World(client)
+    ready = _ready_numbers(w, 6)
+    rows = ready + [ready[0], ready[3], "123"]
+    path = tmp_path / "class.csv"
+    path.write_text("id_number,category\n" + "".join(f"{n},welding\n" for n in rows), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(args=["issue-batch", str(path), "--body", w.body.id, "--out", str(out), "--jobs", "3"])
+    assert r.exit_code == 0, r.output
+    results = _results(out)
+    assert [int(x["row"]) for x in results] == list(range(2, 2 + len(rows)))
+    assert [x["outcome"] for x in results[:6]] == ["issued"] * 6
+    assert sorted(x["outcome"] for x in results[6:8]) == ["already_issued", "already_issued"]
+    assert {x["serial_or_reasons"] for x in results[6:8]} == {results[0]["serial_or_reasons"],
+                                                              results[3]["serial_or_reasons"]}
+    assert results[8]["outcome"] == "refused"
+    assert "6 issued" in r.output and "2 already_issued" in r.output
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) == 6
+    assert verify_chain()[0]
+
+
+def test_issue_rows_stops_on_an_unexpected_error_and_keeps_what_it_reported(client, monkeypatch):
+    """An error no row should meet stops every issuer and reaches the caller; each reported row
+    is committed, the failing row left nothing behind."""
+    import pytest
+    from certificates import cli, service
+    from training.auth import Caller
+    from training.identity import mask_id_number
+    w = f.World(client)
+    ready = _ready_numbers(w, 6)
+    broken = mask_id_number(ready[2])
+    real = service.issue_certificate
+
+    def failing(data, caller, *args, **kw):
+        cert = real(data, caller, *args, **kw)
+        if cert.worker.id_masked == broken:
+            raise RuntimeError("disk on fire")
+        return cert
+    monkeypatch.setattr(service, "issue_certificate", failing)
+    reported = []
+    caller = Caller("cli", w.body.id, "training_body", "", None, None)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        cli.issue_rows([{"id_number": n, "category": "welding"} for n in ready], caller, 2, reported.append)
+    db.session.remove()
+    stored = set(db.session.scalars(select(Certificate.serial)))
+    assert {r[3] for r in reported if r[2] == "issued"} == stored
+    assert broken not in {r[1] for r in reported}
+    assert len(stored) < 6
