@@ -15,9 +15,9 @@ from sqlalchemy import or_, select
 
 from training import accounts
 from training.account_models import ClassMember, TrainingClass
-from training.accounts_guard import current_session, install, own, page, refuse
+from training.accounts_guard import current_session, install, page, refuse
 from training.accounts_words import say
-from training.console_pages import paged
+from training.console_pages import get_class, paged, record_or_404
 from training.db import db, utcnow
 from training.errors import ApiError
 from training.evidence import evidence_for
@@ -33,10 +33,6 @@ bp = Blueprint("certificates_console", __name__, url_prefix="/console", template
 install(bp)
 BODY = ("training_body",)
 CHUNK = 5
-
-
-def _class(class_id: str) -> TrainingClass | None:
-    return own(db.session.get(TrainingClass, class_id) if len(class_id) <= 16 else None)
 
 
 def _members(cls: TrainingClass) -> list[ClassMember]:
@@ -60,10 +56,8 @@ def standing(member: ClassMember, category: str, now: datetime) -> dict:
 
 @bp.get("/classes/<class_id>/evidence")
 @page(kinds=BODY)
-def evidence(class_id):
-    cls = _class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def evidence(cls):
     now = utcnow()
     rows = [standing(m, cls.category, now) for m in _members(cls)]
     counts = {k: sum(r["state"] == k for r in rows) for k in ("ready", "issued", "missing")}
@@ -102,10 +96,8 @@ LABELS = {"issued": (("已发证", "Issued"), "ok"), "skipped": (("已持有证�
 
 @bp.post("/classes/<class_id>/issue")
 @page("issue", kinds=BODY)
-def issue(class_id):
-    cls = _class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def issue(cls):
     members, now = _members(cls), utcnow()
     wants_json = request.accept_mimetypes.best == "application/json"
     offset = max(0, int(request.form.get("offset", "0"))) if request.form.get("offset", "0").isdigit() else 0
@@ -135,10 +127,8 @@ def _class_certificates(cls: TrainingClass) -> list[Certificate]:
 
 @bp.get("/classes/<class_id>/cards.pdf")
 @page(kinds=BODY)
-def class_cards(class_id):
-    cls = _class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def class_cards(cls):
     certs = _class_certificates(cls)
     if not certs:
         flash(t("本班还没有已发的证书可打印。", "No certificates issued in this class yet."), "warn")
@@ -176,10 +166,8 @@ def _own_cert(serial: str) -> Certificate | None:
 
 @bp.get("/certificates/<serial>")
 @page(kinds=BODY)
-def certificate(serial):
-    cert = _own_cert(serial)
-    if cert is None:
-        return refuse(404, say("not_found"))
+@record_or_404(_own_cert, "serial")
+def certificate(cert):
     events = db.session.scalars(select(CertificateEvent).where(CertificateEvent.serial == cert.serial)
                                 .order_by(CertificateEvent.at)).all()
     return render_template("cert_console_detail.html", cert=cert, events=events,
@@ -188,19 +176,17 @@ def certificate(serial):
 
 @bp.get("/certificates/<serial>/card.pdf")
 @page(kinds=BODY)
-def certificate_card(serial):
-    cert = _own_cert(serial)
-    if cert is None:
-        return refuse(404, say("not_found"))
+@record_or_404(_own_cert, "serial")
+def certificate_card(cert):
     return Response(render_cards([card_data(cert)]), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{cert.serial}.pdf"'})
 
 
 @bp.post("/certificates/<serial>/<action>")
 @page("issue", kinds=BODY)
-def certificate_action(serial, action):
-    cert = _own_cert(serial)
-    if cert is None or action not in ("revoke", "suspend", "reinstate", "review"):
+@record_or_404(_own_cert, "serial")
+def certificate_action(cert, action):
+    if action not in ("revoke", "suspend", "reinstate", "review"):
         return refuse(404, say("not_found"))
     if action != "review" and not accounts.may(g.account, "revoke"):
         return refuse(403, t("撤销、暂停和恢复证书须由本单位管理员操作。",

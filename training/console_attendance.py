@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from . import accounts
 from .account_models import ClassMember, ClassSession, TrainingClass
-from .accounts_guard import own, page, refuse
+from .accounts_guard import own, page
 from .accounts_words import say
-from .console_classes import class_counts, get_class
-from .console_pages import BODY, bp, caller, protector
+from .console_classes import class_counts
+from .console_pages import BODY, bp, caller, get_by_id, get_class, protector, record_or_404
 from .console_uploads import UploadError, parse_local, read_upload, report, run_row, upload_refused
 from .db import db, utcnow
 from .evidence import CHINA, record_attendance, record_session, void_record
@@ -37,20 +37,16 @@ def org_trainers() -> list[Trainer]:
 
 @bp.get("/classes/<class_id>/sessions")
 @page(kinds=BODY)
-def sessions(class_id):
-    cls = get_class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def sessions(cls):
     return render_template("console_sessions.html", cls=cls, sessions=class_sessions(cls), trainers=org_trainers(),
                            counts=class_counts(cls), tab="sessions", today=(utcnow() + CHINA).date())
 
 
 @bp.post("/classes/<class_id>/sessions")
 @page("records", kinds=BODY)
-def add_session(class_id):
-    cls = get_class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def add_session(cls):
     back = f"/console/classes/{cls.id}/sessions"
     f = request.form
     try:
@@ -87,10 +83,8 @@ def attendance_map(cls: TrainingClass, sessions_: list[TrainingSession]) -> dict
 
 @bp.get("/classes/<class_id>/attendance")
 @page(kinds=BODY)
-def attendance(class_id):
-    cls = get_class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def attendance(cls):
     sessions_ = class_sessions(cls)
     members = db.session.scalars(select(ClassMember).join(Worker).where(ClassMember.class_id == cls.id)
                                  .order_by(ClassMember.added_at, Worker.name)).all()
@@ -107,10 +101,8 @@ def _attend(session: TrainingSession, worker_id: str, check_in: datetime, check_
 
 @bp.post("/classes/<class_id>/attendance")
 @page("records", kinds=BODY)
-def attendance_grid(class_id):
-    cls = get_class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def attendance_grid(cls):
     sessions_ = {s.id: s for s in class_sessions(cls)}
     members = set(db.session.scalars(select(ClassMember.worker_id).where(ClassMember.class_id == cls.id)))
     done, refused = 0, []
@@ -134,10 +126,8 @@ def attendance_grid(class_id):
 
 @bp.post("/classes/<class_id>/attendance/upload")
 @page("records", kinds=BODY)
-def attendance_upload(class_id):
-    cls = get_class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def attendance_upload(cls):
     back = f"/console/classes/{cls.id}/attendance"
     try:
         rows = read_upload(("id_number", "check_in", "check_out"))
@@ -170,12 +160,14 @@ def attendance_upload(class_id):
     return report(f"{cls.name} · {t('考勤上传结果', 'Attendance upload')}", out, back)
 
 
+def own_session(session_id: str) -> TrainingSession | None:
+    return own(get_by_id(TrainingSession, session_id))
+
+
 @bp.get("/sessions/<session_id>")
 @page(kinds=BODY)
-def session_detail(session_id):
-    session = own(db.session.get(TrainingSession, session_id) if len(session_id) <= 16 else None)
-    if session is None:
-        return refuse(404, say("not_found"))
+@record_or_404(own_session, "session_id")
+def session_detail(session):
     link = db.session.scalar(select(ClassSession).where(ClassSession.session_id == session.id))
     rows = db.session.execute(select(Attendance, Worker).join(Worker, Worker.id == Attendance.worker_id)
                               .where(Attendance.session_id == session.id).order_by(Worker.name)).all()
@@ -183,12 +175,16 @@ def session_detail(session_id):
                            cls=db.session.get(TrainingClass, link.class_id) if link else None)
 
 
+def own_attendance(att_id: str) -> Attendance | None:
+    """The attendance record the URL names, if taken at one of the signed-in body's sessions."""
+    att = get_by_id(Attendance, att_id)
+    return att if att is not None and own(att.session) is not None else None
+
+
 @bp.post("/attendance/<att_id>/void")
 @page("records", kinds=BODY)
-def void_attendance(att_id):
-    att = db.session.get(Attendance, att_id) if len(att_id) <= 16 else None
-    if att is None or att.session.organization_id != g.account.organization_id:
-        return refuse(404, say("not_found"))
+@record_or_404(own_attendance, "att_id")
+def void_attendance(att):
     void_from_form(att, "console.attendance_voided",
                    t("考勤记录已作废；学时将重新计算。", "Attendance voided; hours will be counted again."))
     return redirect(f"/console/sessions/{att.session_id}")

@@ -12,20 +12,16 @@ from sqlalchemy import func, select
 
 from . import accounts
 from .account_models import ClassMember, ClassSession, TrainingClass
-from .accounts_guard import own, page, refuse
+from .accounts_guard import page
 from .accounts_words import say
 from .catalogue import load_catalogue
-from .console_pages import BODY, accredited_categories, bp, caller, paged, protector
+from .console_pages import BODY, accredited_categories, bp, caller, get_class, paged, protector, record_or_404
 from .console_uploads import UploadError, read_upload, report, run_row, upload_refused
 from .db import db
 from .i18n import t
 from .identity import IdentityError, normalize_id_number
 from .models import Trainer, Worker
 from .service import register_trainer, register_worker
-
-
-def get_class(class_id: str) -> TrainingClass | None:
-    return own(db.session.get(TrainingClass, class_id) if len(class_id) <= 16 else None)
 
 
 def class_counts(cls: TrainingClass) -> dict:
@@ -68,10 +64,8 @@ def create_class():
 
 @bp.get("/classes/<class_id>")
 @page(kinds=BODY)
-def roster(class_id):
-    cls = get_class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def roster(cls):
     stmt = select(ClassMember).join(Worker).where(ClassMember.class_id == cls.id)
     q = request.args.get("q", "").strip()
     if q:
@@ -95,10 +89,8 @@ def add_member(cls: TrainingClass, name: str, raw_id: str) -> tuple[str, str, st
 
 @bp.post("/classes/<class_id>/roster")
 @page("records", kinds=BODY)
-def roster_add(class_id):
-    cls = get_class(class_id)
-    if cls is None:
-        return refuse(404, say("not_found"))
+@record_or_404(get_class, "class_id")
+def roster_add(cls):
     back = f"/console/classes/{cls.id}"
     if "file" in request.files:
         try:

@@ -1,6 +1,7 @@
 """What every console page of a training body or an exam centre stands on: the ``console``
-blueprint itself, its template filter and global, a listing cut into pages, the categories an
-organisation is accredited for today, and the caller and identity protector a service needs.
+blueprint itself, its template filter and global, a listing cut into pages, the record a URL names
+(404 when there is none or it is another organisation's), the categories an organisation is
+accredited for today, and the caller and identity protector a service needs.
 
 The pages themselves are in ``console_classes``, ``console_attendance`` and ``console_exams``;
 ``console_views`` puts them together. Must not: hold a page (a route) of its own.
@@ -9,12 +10,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import wraps
 
 from flask import Blueprint, current_app, g, request
 from sqlalchemy import func, select
 
 from . import accounts
-from .accounts_guard import install
+from .account_models import TrainingClass
+from .accounts_guard import install, own, refuse
+from .accounts_words import say
 from .catalogue import load_catalogue
 from .db import db, utcnow
 from .evidence import CHINA
@@ -62,6 +66,30 @@ def paged(stmt, rows: bool = False, per: int = PER_PAGE) -> Page:
     run = db.session.execute if rows else db.session.scalars
     items = run(stmt.limit(per).offset((number - 1) * per)).all()
     return Page(list(items), number, pages, total)
+
+
+def get_by_id(model, ident: str):
+    """The row of ``model`` a URL's id names, or None: an id longer than ours names none, unread."""
+    return db.session.get(model, ident) if len(ident) <= 16 else None
+
+
+def get_class(class_id: str) -> TrainingClass | None:
+    return own(get_by_id(TrainingClass, class_id))
+
+
+def record_or_404(lookup, arg: str):
+    """Hand the view, in place of the URL's ``arg``, the record ``lookup`` finds for it. Where it
+    finds none (no such record, or one of another organisation), the page answers 404 and the view
+    never runs. Goes under ``page``, so who may see the page is settled first."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(**args):
+            found = lookup(args.pop(arg))
+            if found is None:
+                return refuse(404, say("not_found"))
+            return view(found, **args)
+        return wrapper
+    return decorate
 
 
 def accredited_categories(org_id: str) -> list[str]:
