@@ -67,6 +67,8 @@ def load(overrides: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATE_LIMIT_VERIFY": env.get("RATE_LIMIT_VERIFY", "60/minute"),
         "RATE_LIMIT_AUTH_FAILURES": env.get("RATE_LIMIT_AUTH_FAILURES", "20/minute"),
+        # Keyless verification answered in front of Flask (verify/fastpath.py); off: by the view.
+        "VERIFY_FAST_PATH": _flag(env.get("VERIFY_FAST_PATH"), True),
         "FINDINGS_LATE_RECORDS": _flag(env.get("FINDINGS_LATE_RECORDS"), True),
         "FINDINGS_ISSUANCE_SPIKES": _flag(env.get("FINDINGS_ISSUANCE_SPIKES"), True),
         # Offline scanner: list age (hours) past which verdicts are marked out of date, per site risk class.

@@ -7,6 +7,8 @@ Templates call ``t(zh, en)``.
 from __future__ import annotations
 
 from flask import Flask, request
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 LANGS = ("zh", "en")
 
@@ -36,8 +38,14 @@ def init_app(app: Flask) -> None:
 
 def api_lang() -> str:
     """Language of messages in API responses: the client's Accept-Language, Chinese by default."""
-    if not request.environ.get("HTTP_ACCEPT_LANGUAGE"):  # most scanners send none: skip the parse
+    return lang_for(request.environ.get("HTTP_ACCEPT_LANGUAGE"))
+
+
+def lang_for(accept_language: str | None) -> str:
+    """``api_lang`` for an Accept-Language header's value (None or empty: none sent)."""
+    if not accept_language:  # most scanners send none: skip the parse
         return "zh"
-    if request.accept_languages:
-        return request.accept_languages.best_match(LANGS, default="zh") or "zh"
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    if accepted:
+        return accepted.best_match(LANGS, default="zh") or "zh"
     return "zh"

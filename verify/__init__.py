@@ -31,6 +31,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     from . import inspect_views
     app.register_blueprint(inspect_views.bp)
+    from . import fastpath
+    fastpath.install(app)
     from .console_regulator_views import bp as regulator_console  # the regulator's console pages
     app.register_blueprint(regulator_console)
     from .console_employer_views import bp as employer_console_bp  # enterprises', agencies' pages

@@ -9,6 +9,7 @@ from training.http import json_body, json_response, unit_of_work
 from training.i18n import api_lang, current_lang
 from training.openapi import doc
 
+from . import fastpath
 from .findings import restate
 from .messages import message
 from .scans import record_scan
@@ -16,16 +17,21 @@ from .schemas import VerdictSchema, VerifyRequestSchema
 from .service import PRIVILEGED, verify_text
 
 bp = Blueprint("verify", __name__, template_folder="templates")
-MAX_VERIFY_BODY = 16 * 1024
+MAX_VERIFY_BODY = fastpath.MAX_BODY
 
 
 def _limit_public() -> None:
     """Keyless verification is limited per client; keyed callers are known and not limited.
-    A client over its limit of failed keys waits like one over the public limit."""
+    A client over its limit of failed keys waits like one over the public limit. A request the
+    fast path (verify.fastpath) has counted already is not counted again."""
     if current_caller() is not None:
         return
-    wait = request.environ.get("anzheng.auth_retry_after") or current_app.extensions["verify_counts"].hit(
-        f"verify:{request.remote_addr}", current_app.extensions["verify_limit"])
+    env = request.environ
+    if env.get(fastpath.COUNTED):
+        wait = env.get(fastpath.WAIT)
+    else:
+        wait = env.get("anzheng.auth_retry_after") or current_app.extensions["verify_counts"].hit(
+            f"verify:{request.remote_addr}", current_app.extensions["verify_limit"])
     if wait is not None:
         raise TooManyRequests("Too many verifications from this client; try again shortly.",
                               headers={"Retry-After": str(wait)})
@@ -46,6 +52,12 @@ def _reasons(codes, lang: str) -> list[dict]:
     return [{"code": c, "message": message(c, lang)} for c in codes]
 
 
+def verdict_body(outcome, lang: str) -> dict:
+    """The answer every verification gives (an inspector's adds its scan to it)."""
+    return {"result": outcome.result, "reasons": _reasons(outcome.reasons, lang),
+            "certificate": outcome.certificate}
+
+
 @bp.post("/api/v1/verify")
 @doc("Verify any scanned text; inspectors' keys record the scan", body=VerifyRequestSchema,
      response=VerdictSchema, tags=["verification"], errors=("400", "413", "422", "429"))
@@ -59,8 +71,7 @@ def verify_api():
     caller = current_caller()
     kind = caller.kind if caller else None
     outcome = verify_text(data["qr_text"], current_app.extensions["key_table"], kind)
-    body = {"result": outcome.result, "reasons": _reasons(outcome.reasons, api_lang()),
-            "certificate": outcome.certificate}
+    body = verdict_body(outcome, api_lang())
     if caller is not None and kind in PRIVILEGED:
         with unit_of_work():
             body["scan_id"] = record_scan(outcome, caller, data).id
