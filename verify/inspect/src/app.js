@@ -22,7 +22,7 @@ const ICON_CAMERA = `<svg class="ico-svg" viewBox="0 0 24 24" aria-hidden="true"
 const ICON_PERSON = `<svg class="ico-svg" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M3 5h18a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zm5 3a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5zm-4 8.5h8c0-2-1.8-3.2-4-3.2s-4 1.2-4 3.2zM14 9v1.6h5V9h-5zm0 3.4V14h4v-1.6h-4z"/></svg>`;
 const S = {
   view: "home", lists: null, messages: {}, roles: [], sites: [], siteId: null, apiKey: null, verdict: null,
-  flash: null, queueCount: 0, position: null, positionOn: true, backend: "", syncing: false, retry: 0,
+  flash: null, queueCount: 0, position: null, positionOn: true, positionWatch: null, backend: "", syncing: false, retry: 0,
 };
 let scanner = null;
 
@@ -167,8 +167,8 @@ async function countQueue() {
 }
 
 function startPosition() {
-  if (!S.positionOn || !navigator.geolocation) return;
-  navigator.geolocation.watchPosition(
+  if (!S.positionOn || !navigator.geolocation || S.positionWatch != null) return;
+  S.positionWatch = navigator.geolocation.watchPosition(
     (p) => { S.position = { latitude: p.coords.latitude, longitude: p.coords.longitude }; },
     () => {},
     { enableHighAccuracy: false, maximumAge: 60000, timeout: 20000 },
@@ -675,7 +675,14 @@ function bind(view) {
     on("#pos", "change", async (e) => {
       S.positionOn = e.target.checked;
       await setKv("positionOn", S.positionOn);
-      if (S.positionOn) startPosition();
+      if (S.positionOn) {
+        startPosition();
+      } else if (S.positionWatch != null) {
+        // Off means off now: no position on the next scan, not only after the next start.
+        navigator.geolocation.clearWatch(S.positionWatch);
+        S.positionWatch = null;
+        S.position = null;
+      }
     });
   }
 }
