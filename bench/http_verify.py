@@ -16,7 +16,7 @@ p99 < 15 ms) and the peak resident memory (VmHWM) of each gunicorn worker under 
 It measures only; the service never imports it.
 
 Run: .venv/bin/python bench/http_verify.py [--db sqlite|postgresql] [--seconds 8] [--rounds 3]
-[--settle] (wait before each run for earlier runs' closed connections to clear: a clean p99).
+[--settle] (wait before each run for earlier runs' closed connections to clear: fewer tails).
 wrk comes from Debian's package (installed with apt-get when missing and running as root).
 """
 from __future__ import annotations
@@ -208,7 +208,9 @@ def settle_time_wait(below: int = 2000, at_most: float = 70.0) -> None:
     Thousands of new connections a second leave tens of thousands of sockets in TIME_WAIT; runs
     made while they pile up show tails of hundreds of milliseconds that grow run after run (the
     same route, nothing else changed: p99 7, 390, 1,200 ms in three consecutive runs), whichever
-    route happens to run then. ``--settle`` lets them go first, for a p99 that is the server's."""
+    route happens to run then. ``--settle`` lets them go first. It removes the pile-up between
+    runs, not within one: an 8-second health run makes 30,000 connections itself, and one such
+    round in two still showed a tail near two seconds (docs/benchmarks.md)."""
     deadline = time.time() + at_most
     while time_wait_sockets() > below and time.time() < deadline:
         time.sleep(1)
@@ -284,7 +286,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--settle", action="store_true",
                     help="before each run, wait (up to 70 s) for earlier runs' closed connections to leave "
-                         "TIME_WAIT: slower, but the p99 is then the server's, not the pile-up's")
+                         "TIME_WAIT: slower, with fewer of the tails their pile-up causes")
     args = ap.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     for kind in kinds:
