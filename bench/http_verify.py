@@ -16,7 +16,6 @@ p99 < 15 ms) and the peak resident memory (VmHWM) of each gunicorn worker under 
 It measures only; the service never imports it.
 
 Run: .venv/bin/python bench/http_verify.py [--db sqlite|postgresql] [--seconds 8] [--rounds 3]
-[--settle] (wait before each run for earlier runs' closed connections to clear: fewer tails).
 wrk comes from Debian's package (installed with apt-get when missing and running as root).
 """
 from __future__ import annotations
@@ -90,18 +89,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# Each wrk run opens a new connection per request (sync workers close every one), a few thousand a
-# second, and the closed ones wait in TIME_WAIT for a minute: two runs to one address would use
-# up the loopback's ~28,000 ephemeral ports. A port is unique per destination, so each run goes
-# to its own loopback address, all served by the same gunicorn. (The tails the pile-up still
-# causes are what ``--settle`` is for.)
-LOOPBACKS = [f"127.0.0.{n}" for n in range(1, 11)]
-
-
 def start_gunicorn(url: str, port: int, extra_env: dict | None = None) -> subprocess.Popen:
     env = {**os.environ, **SECRETS, "DATABASE_URL": url, "PUBLIC_BASE_URL": BASE_URL,
-           "RATE_LIMIT_VERIFY": VERIFY_LIMIT, "BIND": ",".join(f"{a}:{port}" for a in LOOPBACKS),
-           "ANZHENG_ENV": "production", **(extra_env or {})}
+           "RATE_LIMIT_VERIFY": VERIFY_LIMIT, "BIND": f"127.0.0.1:{port}", "ANZHENG_ENV": "production",
+           **(extra_env or {})}
     proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "scripts/gunicorn.conf.py"),
                              "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
@@ -178,15 +169,9 @@ def ensure_wrk() -> str:
     sys.exit("wrk is missing: install Debian's package (sudo apt-get install wrk) and run again")
 
 
-_runs = 0
-
-
 def wrk(port: int, path: str, seconds: float, connections: int, script: str, env: dict | None = None) -> dict:
-    global _runs
-    host = LOOPBACKS[_runs % len(LOOPBACKS)]
-    _runs += 1
     cmd = [ensure_wrk(), "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s",
-           str(Path(__file__).with_name(script)), f"http://{host}:{port}{path}"]
+           str(Path(__file__).with_name(script)), f"http://127.0.0.1:{port}{path}"]
     out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=True).stdout
     fields = dict(kv.split("=") for kv in re.search(r"WRKSUMMARY (.*)", out).group(1).split())
     n, us = int(fields["requests"]), int(fields["duration_us"])
@@ -194,29 +179,7 @@ def wrk(port: int, path: str, seconds: float, connections: int, script: str, env
             "errors": int(fields["errors"]), "requests": n}
 
 
-def time_wait_sockets() -> int:
-    for line in Path("/proc/net/sockstat").read_text().splitlines():
-        if line.startswith("TCP:"):
-            fields = line.split()
-            return int(fields[fields.index("tw") + 1])
-    return 0
-
-
-def settle_time_wait(below: int = 2000, at_most: float = 70.0) -> None:
-    """Wait (at most about TIME_WAIT's minute) until the connections earlier runs closed are gone.
-
-    Thousands of new connections a second leave tens of thousands of sockets in TIME_WAIT; runs
-    made while they pile up show tails of hundreds of milliseconds that grow run after run (the
-    same route, nothing else changed: p99 7, 390, 1,200 ms in three consecutive runs), whichever
-    route happens to run then. ``--settle`` lets them go first. It removes the pile-up between
-    runs, not within one: an 8-second health run makes 30,000 connections itself, and one such
-    round in two still showed a tail near two seconds (docs/benchmarks.md)."""
-    deadline = time.time() + at_most
-    while time_wait_sockets() > below and time.time() < deadline:
-        time.sleep(1)
-
-
-def run(kind: str, seconds: float, rounds: int, connections: int, settle: bool = False) -> dict:
+def run(kind: str, seconds: float, rounds: int, connections: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="anzheng-bench-"))
     url = database_url(kind, workdir)
     proc = None
@@ -239,8 +202,6 @@ def run(kind: str, seconds: float, rounds: int, connections: int, settle: bool =
         results = {name: [] for name in loads}
         for _ in range(rounds):
             for name, (path, script, env) in loads.items():
-                if settle:
-                    settle_time_wait()
                 cpu = workers_cpu_seconds(proc.pid)
                 out = wrk(port, path, seconds, connections, script, env)
                 out["cpu_ms"] = (workers_cpu_seconds(proc.pid) - cpu) * 1000 / max(out["requests"], 1)
@@ -259,7 +220,7 @@ def report(kind: str, out: dict) -> None:
     res = out["results"]
     print(f"\n== {kind}: gunicorn (scripts/gunicorn.conf.py), wrk -t2 -c16, {len(res['health'])} interleaved rounds")
     print(f"{'route':<18} {'req/s (median)':>15} {'p50 ms':>8} {'p99 ms':>8} {'worker CPU ms/req':>18} "
-          f"{'errors':>7}   rounds req/s; rounds p99 ms")
+          f"{'errors':>7}   rounds req/s")
     med, cpu = {}, {}
     for name, runs in res.items():
         med[name] = statistics.median(r["rps"] for r in runs)
@@ -267,8 +228,7 @@ def report(kind: str, out: dict) -> None:
         p99 = statistics.median(r["p99_ms"] for r in runs)
         p50 = statistics.median(r["p50_ms"] for r in runs)
         print(f"{name:<18} {med[name]:>15.0f} {p50:>8.2f} {p99:>8.2f} {cpu[name]:>18.3f} "
-              f"{sum(r['errors'] for r in runs):>7}   " + " ".join(f"{r['rps']:.0f}" for r in runs)
-              + "; " + " ".join(f"{r['p99_ms']:.1f}" for r in runs))
+              f"{sum(r['errors'] for r in runs):>7}   " + " ".join(f"{r['rps']:.0f}" for r in runs))
     for name in ("verify_public", "verify_inspector"):
         per_round = [v["rps"] / h["rps"] for v, h in zip(res[name], res["health"])]
         print(f"ratio {name}/health: {statistics.median(per_round):.2f} (per round: "
@@ -284,15 +244,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--settle", action="store_true",
-                    help="before each run, wait (up to 70 s) for earlier runs' closed connections to leave "
-                         "TIME_WAIT: slower, with fewer of the tails their pile-up causes")
     args = ap.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     for kind in kinds:
-        if args.settle:
-            settle_time_wait()
-        report(kind, run(kind, args.seconds, args.rounds, args.connections, args.settle))
+        report(kind, run(kind, args.seconds, args.rounds, args.connections))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,7 @@
 import multiprocessing
 import os
 
-# One address, or several separated by commas.
-bind = [a.strip() for a in os.environ.get("BIND", "127.0.0.1:5000").split(",") if a.strip()]
+bind = os.environ.get("BIND", "127.0.0.1:5000")
 # Sync workers: verification is CPU-bound (a signature check) and short; one per core.
 # Measured (bench/http_verify.py, PostgreSQL): 4 workers on 2 cores verified 0.64x what 2 did,
 # and gthread workers with keep-alive can pile every connection onto one worker.

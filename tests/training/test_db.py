@@ -1,10 +1,11 @@
 """``training.db.FastRead``: the hot paths' one-statement reads straight through the driver."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import pytest
-from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Table, bindparam, literal, select, text
+from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, LargeBinary, MetaData, String, Table, Time,
+                        bindparam, literal, select, text)
 
 from training.db import FastRead, db, reader
 from training.models import Meta
@@ -29,17 +30,31 @@ def test_reads_the_row_or_none(app):
     assert tuple(_WITH_LITERAL.first(reader(), k="fast.a")) == (1, "fixed")
 
 
-def test_converts_values_as_the_orm_would(app):
-    """Dates and times come back as such on both backends (SQLite keeps them as text)."""
-    probe = Table("fast_read_probe", MetaData(), Column("d", Date), Column("at", DateTime), Column("n", Integer))
+def test_converts_values_as_the_orm_would(app, backend):
+    """Every column type FastRead reads itself comes back as the ORM would give it, NULLs as None;
+    on PostgreSQL through libpq directly, and a type it does not read keeps psycopg's cursor."""
+    probe = Table("fast_read_probe", MetaData(), Column("n", Integer), Column("d", Date), Column("at", DateTime),
+                  Column("name", String(40)), Column("blob", LargeBinary), Column("ok", Boolean),
+                  Column("at_time", Time))
     probe.create(db.engine)
     try:
         with db.engine.begin() as conn:
-            conn.execute(probe.insert().values(d=date(2026, 11, 29), at=datetime(2026, 11, 29, 8, 30), n=3))
-        row = FastRead(select(probe.c.d, probe.c.at, probe.c.n).where(probe.c.n == bindparam("n"))).first(
-            reader(), n=3)
-        assert row == (date(2026, 11, 29), datetime(2026, 11, 29, 8, 30), 3)
-        assert (row.d, row.n) == (date(2026, 11, 29), 3)
+            conn.execute(probe.insert(), [
+                dict(n=3, d=date(2026, 11, 29), at=datetime(2026, 11, 29, 8, 30, 0, 123456), name="李秀英 O'Neil",
+                     blob=b"\x00\xffzz", ok=True, at_time=time(7, 45)),
+                dict(n=4, d=None, at=None, name=None, blob=None, ok=None, at_time=None)])
+        by_n = FastRead(select(probe.c.d, probe.c.at, probe.c.n, probe.c.name, probe.c.blob, probe.c.ok)
+                        .where(probe.c.n == bindparam("n")))
+        assert tuple(by_n.first(reader(), n=3)) == (date(2026, 11, 29), datetime(2026, 11, 29, 8, 30, 0, 123456), 3,
+                                                     "李秀英 O'Neil", b"\x00\xffzz", True)
+        assert tuple(by_n.first(reader(), n=4)) == (None, None, 4, None, None, None)
+        by_blob = FastRead(select(probe.c.n).where(probe.c.blob == bindparam("b")))  # bytes bound as they are
+        assert by_blob.first(reader(), b=b"\x00\xffzz").n == 3
+        with_time = FastRead(select(probe.c.at_time).where(probe.c.n == bindparam("n")))
+        assert with_time.first(reader(), n=3).at_time == time(7, 45)
+        if backend == "postgresql":  # the libpq path is taken, except for the type it does not read
+            assert by_n._for(db.engine.dialect)[4] is not None
+            assert with_time._for(db.engine.dialect)[4] is None
     finally:
         probe.drop(db.engine)
 
