@@ -220,7 +220,7 @@ def report(kind: str, out: dict) -> None:
     res = out["results"]
     print(f"\n== {kind}: gunicorn (scripts/gunicorn.conf.py), wrk -t2 -c16, {len(res['health'])} interleaved rounds")
     print(f"{'route':<18} {'req/s (median)':>15} {'p50 ms':>8} {'p99 ms':>8} {'worker CPU ms/req':>18} "
-          f"{'errors':>7}   rounds req/s")
+          f"{'errors':>7}   rounds req/s; rounds p99 ms")
     med, cpu = {}, {}
     for name, runs in res.items():
         med[name] = statistics.median(r["rps"] for r in runs)
@@ -228,7 +228,8 @@ def report(kind: str, out: dict) -> None:
         p99 = statistics.median(r["p99_ms"] for r in runs)
         p50 = statistics.median(r["p50_ms"] for r in runs)
         print(f"{name:<18} {med[name]:>15.0f} {p50:>8.2f} {p99:>8.2f} {cpu[name]:>18.3f} "
-              f"{sum(r['errors'] for r in runs):>7}   " + " ".join(f"{r['rps']:.0f}" for r in runs))
+              f"{sum(r['errors'] for r in runs):>7}   " + " ".join(f"{r['rps']:.0f}" for r in runs)
+              + "; " + " ".join(f"{r['p99_ms']:.1f}" for r in runs))
     for name in ("verify_public", "verify_inspector"):
         per_round = [v["rps"] / h["rps"] for v, h in zip(res[name], res["health"])]
         print(f"ratio {name}/health: {statistics.median(per_round):.2f} (per round: "
