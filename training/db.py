@@ -131,18 +131,12 @@ class FastRead:
             args = tuple(params[k] if k in params else fixed[k] for k in order)
         else:
             args = {**fixed, **params} if fixed else params
-        conn = engine.raw_connection()
-        try:
+        with _Pooled(engine) as conn:
             cursor = conn.info.get(_CURSOR)
             if cursor is None or cursor.connection is not conn.driver_connection:
                 cursor = conn.info[_CURSOR] = conn.driver_connection.cursor()
             cursor.execute(sql, args)
             row = cursor.fetchone()
-        except BaseException:
-            conn.invalidate()  # a broken connection must not go back to the pool
-            raise
-        finally:
-            conn.close()
         if row is None:
             return None
         if convert is None:
@@ -165,8 +159,7 @@ class FastRead:
                 formats.append(0)
             else:
                 raise TypeError(f"FastRead binds text, bytes, integers or None, not {type(v).__name__}")
-        conn = engine.raw_connection()
-        try:
+        with _Pooled(engine) as conn:
             pg = conn.driver_connection.pgconn
             ready = conn.info.get(_PREPARED)
             if ready is None or ready[0] is not pg:
@@ -176,14 +169,28 @@ class FastRead:
                 ready[1].add(self._name)
             res = _pq_check(pg.exec_prepared(self._name, values, formats, 0), _pq.ExecStatus.TUPLES_OK)
             raw = [res.get_value(0, i) for i in range(res.nfields)] if res.ntuples else None
-        except BaseException:
-            conn.invalidate()  # a broken connection must not go back to the pool
-            raise
-        finally:
-            conn.close()
         if raw is None:
             return None
         return self.row._make([None if v is None else f(v) for f, v in zip(loaders, raw)])
+
+
+class _Pooled:
+    """A pooled DBAPI connection for one read; one a driver error broke is discarded, not pooled."""
+
+    __slots__ = ("engine", "conn")
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def __enter__(self):
+        self.conn = self.engine.raw_connection()
+        return self.conn
+
+    def __exit__(self, kind, _error, _trace):
+        if kind is not None:
+            self.conn.invalidate()
+        self.conn.close()
+        return False
 
 
 _CURSOR = "anzheng.fast_read_cursor"

@@ -75,11 +75,17 @@ def _void(c, att_id: str, session_id: str, reason: str | None, **kw):
     return c.post(f"/console/attendance/{att_id}/void", data=data, **kw)
 
 
-def test_training_void_without_reason_is_refused_in_words(app, client):
+def _voidable(app, client):
+    """The clerk's class with its attendance, and one record on the first session to void:
+    (setup, the clerk's client, the class, the sessions, the record's id)."""
     s = Setup(app, client)
     c = s.client_for(s.body_clerk, s.body_secret)
     cls, _, sessions = _attended_class(s, c)
-    att_id = _record_on(c, sessions[0])
+    return s, c, cls, sessions, _record_on(c, sessions[0])
+
+
+def test_training_void_without_reason_is_refused_in_words(app, client):
+    s, c, cls, sessions, att_id = _voidable(app, client)
     for reason in (None, "", "   "):
         r = _void(c, att_id, sessions[0], reason, follow_redirects=True)
         assert r.status_code == 200 and NEED_REASON in _text(r) and DONE not in _text(r)
@@ -121,10 +127,7 @@ def test_training_void_with_reason_marks_the_record_and_hours_are_counted_again(
 
 
 def test_training_void_by_another_training_body_is_not_found(app, client):
-    s = Setup(app, client)
-    c = s.client_for(s.body_clerk, s.body_secret)
-    cls, _, sessions = _attended_class(s, c)
-    att_id = _record_on(c, sessions[0])
+    s, c, cls, sessions, att_id = _voidable(app, client)
     other = f.org(s.world.reg, "training_body", "另一家培训学校")
     f.accredit(s.world.reg, other, ["confined_space"])
     for role in ("clerk", "administrator"):
@@ -146,10 +149,7 @@ def test_training_void_by_another_training_body_is_not_found(app, client):
 
 
 def test_training_void_needs_the_csrf_token(app, client):
-    s = Setup(app, client)
-    c = s.client_for(s.body_clerk, s.body_secret)
-    cls, _, sessions = _attended_class(s, c)
-    att_id = _record_on(c, sessions[0])
+    s, c, cls, sessions, att_id = _voidable(app, client)
     admin = s.client_for(s.body_admin, s.admin_secret)  # same body, another person's session
     for data in ({"reason": "无令牌"}, {"reason": "他人令牌", "csrf_token": token(admin)},
                  {"reason": "假令牌", "csrf_token": "0" * 64}):
@@ -161,10 +161,7 @@ def test_training_void_needs_the_csrf_token(app, client):
 
 
 def test_training_void_twice_changes_nothing_the_second_time(app, client):
-    s = Setup(app, client)
-    c = s.client_for(s.body_clerk, s.body_secret)
-    cls, _, sessions = _attended_class(s, c)
-    att_id = _record_on(c, sessions[0])
+    s, c, cls, sessions, att_id = _voidable(app, client)
     assert _void(c, att_id, sessions[0], "第一次作废").status_code == 302
     c.get(f"/console/sessions/{sessions[0]}")  # reads the first flash
     db.session.expire_all()

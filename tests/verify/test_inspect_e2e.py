@@ -25,14 +25,21 @@ SHIFT_CLOCK = """(() => { const shift = Number(localStorage.getItem('e2e-clock-s
   if (shift) { const real = Date.now.bind(Date); Date.now = () => real() + shift; } })();"""
 
 
-@pytest.fixture
-def world(app, client, backend):
+def inspect_world(client, backend):
+    """What the scanner's browser tests start from: SQLite only (the API it calls is tested on
+    both), a browser, an inspector's key, a valid certificate and a revoked one."""
     if backend != "sqlite":
         pytest.skip("the browser runs once, on SQLite; the API it calls is tested on both backends")
     require_browser()
     w, wk, cert, officer = setup(client)
     revoked = issue(w, ready_worker(w)).get_json()
     w.body.post(f"/api/v1/certificates/{revoked['serial']}/revoke", {"reason": "虚假培训"})
+    return w, cert, revoked, officer
+
+
+@pytest.fixture
+def world(app, client, backend):
+    w, cert, revoked, officer = inspect_world(client, backend)
     site = officer.post("/api/v1/sites", {"name": "三号井 井下作业区", "latitude": 34.7, "longitude": 113.6}).get_json()
     raw = bytearray(tok.b64url_decode(cert["token"]))
     raw[60] ^= 0x01

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories as f
-from tests.browser import PHONE, chromium, live_server, require_browser
-from tests.certificates.test_issuance import issue, ready_worker
+from tests.browser import PHONE, chromium, live_server
+from tests.verify.test_inspect_e2e import inspect_world
 from tests.verify.test_online import setup
 from training.db import db
 from verify.models import Scan
@@ -29,12 +29,7 @@ SHOTS = Path(tempfile.gettempdir())
 
 @pytest.fixture
 def world(app, client, backend):
-    if backend != "sqlite":
-        pytest.skip("the browser runs once, on SQLite; the API it calls is tested on both backends")
-    require_browser()
-    w, wk, cert, officer = setup(client)
-    revoked = issue(w, ready_worker(w)).get_json()
-    w.body.post(f"/api/v1/certificates/{revoked['serial']}/revoke", {"reason": "虚假培训"})
+    w, cert, revoked, officer = inspect_world(client, backend)
     own = officer.post("/api/v1/sites", {"name": "监察大队驻点", "latitude": 30.0, "longitude": 104.0}).get_json()
     mine = f.org(w.reg, "enterprise", "豫中煤业", industry="coal_mine")
     near = mine.post("/api/v1/sites", {"name": "三号井 井下作业区", "latitude": 34.70, "longitude": 113.60,
