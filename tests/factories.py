@@ -123,8 +123,14 @@ def exam(api: Api, worker_id: str, taken_at: datetime, category="welding", theor
 
 
 def days_ago(n: float, hour: int = 8) -> datetime:
+    """That China day at ``hour``: with n = 0 it may still be ahead of now (early in the day)."""
     d = datetime.now(CST) - timedelta(days=n)
     return d.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def hours_ago(n: float) -> datetime:
+    """n hours before now, China time, to the minute: in the past at any hour of the day."""
+    return (datetime.now(CST) - timedelta(hours=n)).replace(second=0, microsecond=0)
 
 
 def train(api: Api, trainer_id: str, worker_ids, category="welding", hours=108, start_days_ago=60) -> list:
