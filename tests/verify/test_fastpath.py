@@ -113,7 +113,7 @@ def test_the_limit_is_counted_once_and_refused_by_the_view(app, cert, paths, mon
     assert int(dict(answers[3][1])["Retry-After"]) > 0
 
 
-def test_a_failure_is_answered_by_the_view_and_counted_once(app, cert, paths, monkeypatch):
+def test_a_failure_is_answered_by_the_view_and_counted_once(app, cert, paths, monkeypatch, caplog):
     fast, _, reached = paths
     monkeypatch.setitem(app.extensions, "verify_limit", (2, 3600))
 
@@ -123,6 +123,7 @@ def test_a_failure_is_answered_by_the_view_and_counted_once(app, cert, paths, mo
     first = call(fast, {"qr_text": cert["qr_text"]})
     assert first[0].startswith("200") and reached == ["/api/v1/verify"]  # the view's own attempt
     assert json.loads(first[2])["result"] == "valid"
+    assert "handed to the view after RuntimeError" in caplog.text and "unreachable" not in caplog.text
     assert call(fast, {"qr_text": cert["qr_text"]})[0].startswith("200")
     assert call(fast, {"qr_text": cert["qr_text"]})[0].startswith("429")
 
