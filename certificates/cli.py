@@ -208,7 +208,8 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"new key {tok.b64url_encode(bytes(new.kid))} is active for {org.name}")
 
-    @app.cli.command("compromise-key")
+    # A kid is base64url, so one in 64 begins with "-": take it as the KID, not as an option.
+    @app.cli.command("compromise-key", context_settings={"ignore_unknown_options": True})
     @click.argument("kid")
     def compromise_key(kid: str):
         """Mark a key compromised (KID in base64url, as on the trust list).

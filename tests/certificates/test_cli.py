@@ -209,3 +209,11 @@ def test_issue_rows_stops_on_an_unexpected_error_and_keeps_what_it_reported(clie
     assert {r[3] for r in reported if r[2] == "issued"} == stored
     assert broken not in {r[1] for r in reported}
     assert len(stored) < 6
+
+
+def test_compromise_key_takes_a_kid_that_begins_with_a_dash(client, runner):
+    """One kid in 64 begins with "-" (base64url): it is the KID, not an option."""
+    f.World(client)
+    r = runner.invoke(args=["compromise-key", "-oAAAAAAAAA"])
+    assert r.exit_code == 2 and "No signing key with this kid." in r.output, r.output
+    assert runner.invoke(args=["compromise-key", "--help"]).exit_code == 0
