@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,16 +58,20 @@ def make_key() -> tuple[str, str, bytes]:
     return key_id, f"{PREFIX}{key_id}_{secret}", hashlib.sha256(secret.encode()).digest()
 
 
+# What make_key gives: a 16-hex-digit id and a token_urlsafe secret. Anything else names no key,
+# and is never looked up or written to the audit trail as sent (a NUL byte, say, which
+# PostgreSQL refuses in text).
+_KEY = re.compile(r"([0-9a-f]{16})_([A-Za-z0-9_-]{1,150})", re.ASCII)
+
+
 def _parse(header: str) -> tuple[str, str] | None:
     if not header.startswith("Bearer "):
         return None
     token = header[7:].strip()
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    parts = token[len(PREFIX):].split("_", 1)
-    if len(parts) != 2 or len(parts[0]) != 16:
-        return None
-    return parts[0], parts[1]
+    found = _KEY.fullmatch(token, len(PREFIX))
+    return (found[1], found[2]) if found else None
 
 
 def lookup(header: str | None, now: datetime | None = None) -> Caller | None:

@@ -59,9 +59,10 @@ def test_organization_create_without_key_401(client):
 
 def test_organization_create_with_bad_key_401(client):
     f.regulator(client)
-    for header in ("Bearer az_0000000000000000_nope", "Bearer garbage", "Basic abc"):
+    for header in ("Bearer az_0000000000000000_nope", "Bearer garbage", "Basic abc",
+                   "Bearer az_" + "\x00" * 16 + "_nope", "Bearer az_ZZZZZZZZZZZZZZZZ_n\x00pe"):
         r = client.post("/api/v1/organizations", json={}, headers={"Authorization": header})
-        assert r.status_code == 401
+        assert r.status_code == 401, (header, r.get_data(as_text=True))
 
 
 def test_organization_create_by_training_body_403(client):
