@@ -32,9 +32,10 @@ WAIT = "anzheng.verify_wait"  # ... and is over it by this many seconds
 
 
 class FastVerify:
-    def __init__(self, app: Flask, wsgi_app):
+    def __init__(self, app: Flask, wsgi_app, verdict_body):
         self.app = app
         self.wsgi_app = wsgi_app  # Flask's own: everything this does not answer
+        self.verdict_body = verdict_body  # the view's own answer (views import this module)
         self._headers = [("Content-Type", "application/json")]
 
     def __call__(self, environ, start_response):
@@ -62,7 +63,6 @@ class FastVerify:
             return None
         if type(body) is not dict or len(body) != 1 or type(body.get("qr_text")) is not str:
             return None
-        from .views import verdict_body  # views import this module's constants
         app = self.app
         with app.app_context():
             environ[COUNTED] = True  # counted from here on, even if counting fails half-way
@@ -77,10 +77,11 @@ class FastVerify:
                 # Its type only: a driver's message may quote what was sent.
                 _log.warning("keyless verification handed to the view after %s", type(err).__name__)
                 return None
-            answer = verdict_body(outcome, lang_for(environ.get("HTTP_ACCEPT_LANGUAGE")))
+            answer = self.verdict_body(outcome, lang_for(environ.get("HTTP_ACCEPT_LANGUAGE")))
         return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def install(app: Flask) -> None:
     if app.config.get("VERIFY_FAST_PATH", True):
-        app.wsgi_app = FastVerify(app, app.wsgi_app)
+        from .views import verdict_body
+        app.wsgi_app = FastVerify(app, app.wsgi_app, verdict_body)

@@ -59,7 +59,7 @@ class KeyEntry:
     not_after: int
     compromised: bool
     accredited: dict  # token_code -> ((start, end), ...) epoch seconds, end exclusive
-    public_raw: bytes = b""  # the key's 32 bytes, for the hot path
+    public_raw: bytes  # the key's 32 bytes (verify_key's own), kept at hand for the hot path
 
 
 @dataclass(frozen=True, slots=True)
