@@ -88,8 +88,8 @@ def issue_rows(rows: list[dict], caller: Caller, jobs: int = 1, on_result=None) 
     """Issue every row (``issue_row``: each commits or rolls back alone) with ``jobs`` issuers
     (threads, each with its own session); returns (index, masked id, outcome, detail) per row in
     the rows' order. ``on_result`` is called in this thread with each tuple as soon as its row is
-    committed or refused, in completion order. An unexpected error stops every issuer after the
-    row it is on and is raised here; rows already reported stay committed."""
+    committed or refused, in completion order. An unexpected error, or one in ``on_result``,
+    stops every issuer after the row it is on and is raised here; what was committed stays."""
     results: list = [None] * len(rows)
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
@@ -111,15 +111,15 @@ def issue_rows(rows: list[dict], caller: Caller, jobs: int = 1, on_result=None) 
         finally:
             done.put(None)
 
-    shards: list[list[int]] = [[] for _ in range(max(1, jobs))]
-    for i, row in enumerate(rows):
-        shards[_shard(row, len(shards))].append(i)
-    if len(shards) == 1:  # in this thread and session: nothing to hand over
-        for i in shards[0]:
-            results[i] = (i,) + issue_row(rows[i], caller)
+    if jobs <= 1:  # in this thread and session: nothing to hand over
+        for i, row in enumerate(rows):
+            results[i] = (i,) + issue_row(row, caller)
             if on_result:
                 on_result(results[i])
         return results
+    shards: list[list[int]] = [[] for _ in range(jobs)]
+    for i, row in enumerate(rows):
+        shards[_shard(row, jobs)].append(i)
     threads = [threading.Thread(target=issuer, args=(s,), name=f"issuer-{n}", daemon=True)
                for n, s in enumerate(shards) if s]
     for t in threads:
@@ -133,8 +133,12 @@ def issue_rows(rows: list[dict], caller: Caller, jobs: int = 1, on_result=None) 
             failure = failure or item
         else:
             results[item[0]] = item
-            if on_result:
-                on_result(item)
+            try:
+                if on_result:
+                    on_result(item)
+            except BaseException as err:  # the report cannot be written: stop issuing too
+                failure = failure or err
+                stop.set()
     for t in threads:
         t.join()
     if failure is not None:

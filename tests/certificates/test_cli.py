@@ -3,6 +3,7 @@ issued token checked end to end by an independent COSE implementation."""
 from __future__ import annotations
 
 import csv
+import time
 
 from openpyxl import Workbook
 from pycose.keys import OKPKey
@@ -217,3 +218,25 @@ def test_compromise_key_takes_a_kid_that_begins_with_a_dash(client, runner):
     r = runner.invoke(args=["compromise-key", "-oAAAAAAAAA"])
     assert r.exit_code == 2 and "No signing key with this kid." in r.output, r.output
     assert runner.invoke(args=["compromise-key", "--help"]).exit_code == 0
+
+
+def test_issue_rows_stop_when_the_report_cannot_be_written(client):
+    """If a result cannot be written, the issuers stop too: every issued row was reported but
+    the one whose report failed, and issuing does not run on unreported."""
+    import pytest
+    from certificates import cli
+    from training.auth import Caller
+    w = f.World(client)
+    ready = _ready_numbers(w, 6)
+    reported = []
+
+    def report(result):
+        if reported:
+            raise OSError("disk full")
+        reported.append(result)
+    caller = Caller("cli", w.body.id, "training_body", "", None, None)
+    with pytest.raises(OSError, match="disk full"):
+        cli.issue_rows([{"id_number": n, "category": "welding"} for n in ready], caller, 2, report)
+    time.sleep(1)  # an issuer left running would finish the class meanwhile
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) < 6
