@@ -26,10 +26,11 @@ def _rfc3339(dt) -> str | None:
     return dt.replace(tzinfo=timezone.utc).isoformat() if dt else None
 
 
-def accreditation_periods(org_id: str) -> list[dict]:
+def accreditation_periods(org_id: str, session=None) -> list[dict]:
     """Inclusive China-date periods during which the body was active for each category."""
     out = []
-    for acc in db.session.scalars(select(Accreditation).where(Accreditation.organization_id == org_id)):
+    session = session or db.session
+    for acc in session.scalars(select(Accreditation).where(Accreditation.organization_id == org_id)):
         spans, start = [], acc.valid_from
         for ev in acc.events[1:]:
             day = (ev.at + CHINA).date()
@@ -46,23 +47,25 @@ def accreditation_periods(org_id: str) -> list[dict]:
     return sorted(out, key=lambda p: (p["category"], p["valid_from"]))
 
 
-def _key_entry(key: SigningKey) -> dict:
+def _key_entry(key: SigningKey, session) -> dict:
     return {"kid": tok.b64url_encode(bytes(key.kid)), "alg": "EdDSA", "crv": "Ed25519",
             "x": tok.b64url_encode(bytes(key.public_key)), "organization_id": key.organization_id,
             "organization_name": key.organization.name,
-            "accreditations": accreditation_periods(key.organization_id),
+            "accreditations": accreditation_periods(key.organization_id, session),
             "not_before": _rfc3339(key.not_before), "not_after": _rfc3339(key.not_after),
             "status": key.status, "compromised_at": _rfc3339(key.compromised_at)}
 
 
-def trust_document(signing: SigningKey | None = None) -> dict:
-    """The trust list's content, unsigned: what online verification indexes directly."""
-    keys = db.session.scalars(select(SigningKey).where(SigningKey.purpose == "certificates")
+def trust_document(signing: SigningKey | None = None, session=None) -> dict:
+    """The trust list's content, unsigned: what online verification indexes directly. Read
+    through ``session`` (default: the app's)."""
+    session = session or db.session
+    keys = session.scalars(select(SigningKey).where(SigningKey.purpose == "certificates")
                               .order_by(SigningKey.not_before)).all()
     cats = sorted(load_catalogue().categories.values(), key=lambda c: c.token_code)
     doc = {"issued_at": _rfc3339(utcnow()), "version": 1,
            "categories": [{"code": c.code, "token_code": c.token_code, "name": c.name} for c in cats],
-           "keys": [_key_entry(k) for k in keys]}
+           "keys": [_key_entry(k, session) for k in keys]}
     if signing is not None:
         doc["issuer"] = {"organization_id": signing.organization_id,
                          "organization_name": signing.organization.name,
@@ -76,11 +79,12 @@ def trust_list(signer) -> dict:
     return signer.sign_document(signing, trust_document(signing))
 
 
-def compromised_keys() -> list[dict]:
+def compromised_keys(session=None) -> list[dict]:
     """Each compromised key with the serials the registry recorded before the compromise."""
     out = []
-    for key in db.session.scalars(select(SigningKey).where(SigningKey.status == "compromised")):
-        allowed = db.session.scalars(select(Certificate.serial).where(
+    session = session or db.session
+    for key in session.scalars(select(SigningKey).where(SigningKey.status == "compromised")):
+        allowed = session.scalars(select(Certificate.serial).where(
             Certificate.kid == key.kid, Certificate.created_at < key.compromised_at).order_by(Certificate.serial)).all()
         out.append({"kid": tok.b64url_encode(bytes(key.kid)), "compromised_at": _rfc3339(key.compromised_at),
                     "allowed_serials": list(allowed)})

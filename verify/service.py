@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from certificates.keys import GENERATION
 from certificates.lists import compromised_keys, trust_document
@@ -74,15 +75,18 @@ class KeyTable:
         return self.trust, self.status
 
     def _reload(self, generation: int) -> None:
-        opened = not db.session().in_transaction()
-        doc = trust_document()
+        # Read on the autocommit engine, in a session of its own: the caller's session keeps
+        # whatever transaction it has (or has none), and on SQLite the read takes no write
+        # lock, so it neither waits behind a writer (a long batch, a test's own transaction)
+        # nor holds one up. A key change that commits half-way through moves the generation
+        # again, and the next verification reads it all anew.
+        with Session(reader(), expire_on_commit=False) as session:
+            doc = trust_document(session=session)
+            status = {"issued_at": doc["issued_at"], "revoked": [], "suspended": [],
+                      "compromised_keys": compromised_keys(session)}
         self.trust = TrustIndex.from_document(doc)
-        self.status = StatusIndex.from_document({
-            "issued_at": doc["issued_at"], "revoked": [], "suspended": [],
-            "compromised_keys": compromised_keys()})
+        self.status = StatusIndex.from_document(status)
         self.generation = generation
-        if opened:  # a read of ours only: do not leave the session holding a transaction
-            db.session.rollback()
 
 
 def mask_name(name: str) -> str:

@@ -11,7 +11,7 @@ from certificates.models import Certificate, SigningKey
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.db import db, utcnow
-from training.models import Accreditation
+from training.models import Accreditation, Organization
 from verify.models import Scan
 
 
@@ -137,6 +137,37 @@ def test_verify_compromised_key_keeps_earlier_serials_only(client, app, runner):
     assert verify(client, tok.b64url_encode(forged))["result"] == "forged"
     doc = client.get("/api/v1/status-list").get_json()
     assert doc["compromised_keys"][0]["allowed_serials"] == [cert["serial"]]
+
+
+def test_verify_rereads_the_keys_without_waiting_for_a_writer(client, app, caplog):
+    """After a key change every worker reads the trust list again, on a connection of its own:
+    it does not wait behind a transaction that holds SQLite's write lock (it used to wait out
+    the 30-second busy timeout, then fail over to the view)."""
+    w, _, cert, _ = setup(client)
+    assert verify(client, cert["qr_text"])["result"] == "valid"  # the key table is read
+    bump_generation()
+    db.session.commit()
+    with db.engine.connect() as writer:
+        writer.begin()  # SQLite: BEGIN IMMEDIATE, the write lock; PostgreSQL: a row lock
+        writer.execute(update(Accreditation).where(Accreditation.organization_id == w.body.id)
+                       .values(valid_until=Accreditation.valid_until))
+        with caplog.at_level("WARNING", logger="verify.fastpath"):
+            assert verify(client, cert["qr_text"])["result"] == "valid"
+        writer.rollback()
+    assert "handed to the view" not in caplog.text
+
+
+def test_verify_key_reread_leaves_the_callers_session_alone(client, app):
+    w, _, cert, _ = setup(client)
+    table = app.extensions["key_table"]
+    org = db.session.get(Organization, w.body.id)
+    org.name = "改名未提交"
+    db.session.flush()  # the caller's transaction, with a change not yet committed
+    trust, _ = table.current(-1)  # a generation no process has read: the table is read again
+    assert table.generation == -1 and trust is not None
+    assert db.session().in_transaction() and db.session.get(Organization, w.body.id).name == "改名未提交"
+    db.session.rollback()
+    assert db.session.get(Organization, w.body.id).name != "改名未提交"
 
 
 def test_verify_bad_requests(client):
