@@ -87,7 +87,10 @@ def _clean(app) -> None:
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+                # Children before parents, in one round trip. TRUNCATE gives every table a new
+                # file on disk: about half a second per test for 44 tables on a busy 2-core
+                # machine, against a few milliseconds for deleting the few rows a test leaves.
+                conn.execute(text("; ".join(f'DELETE FROM "{t}"' for t in tables)))
             else:
                 for t in tables:
                     conn.execute(text(f'DELETE FROM "{t}"'))
