@@ -15,6 +15,15 @@ Prints req/s, p99 latency, the ratio verify/health measured in the same run (tar
 p99 < 15 ms) and the peak resident memory (VmHWM) of each gunicorn worker under the load.
 It measures only; the service never imports it.
 
+Some virtual machines stop a virtual CPU now and then for tens of milliseconds (seen here: a
+pause of about 100 ms every few seconds, on an idle machine as much as under load). A pause
+lands on every request in flight at the time, so it shows in the p99 of /healthz as much as in
+verification's. While the rounds run, a tiny real-time process per core (``PauseMeter``: it
+wakes every 2 ms, at a priority the load cannot delay, so a late wake-up means the CPU itself
+was stopped) records such pauses; each round's p99 is marked when one fell in it, and the p99
+of the rounds without one is printed as well. Real-time priority needs root; without it, or
+with --no-pause-meter, nothing is marked.
+
 Run: .venv/bin/python bench/http_verify.py [--db sqlite|postgresql] [--seconds 8] [--rounds 3]
 wrk comes from Debian's package (installed with apt-get when missing and running as root).
 """
@@ -157,6 +166,52 @@ def post(port: int, body: dict, key: str | None = None) -> dict:
         return json.loads(r.read())
 
 
+# --- the machine's own pauses -----------------------------------------------------------------
+
+PAUSE_MS = 10.0  # a wake-up this late (the meter sleeps 2 ms) means the CPU itself was stopped
+
+_METER = f"""
+import os, sys, time
+os.sched_setaffinity(0, {{int(sys.argv[1])}})
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+except (AttributeError, OSError):
+    print("normal", flush=True)
+    sys.exit()
+print("realtime", flush=True)
+last = time.monotonic()
+while True:
+    time.sleep(0.002)
+    now = time.monotonic()
+    if now - last > {PAUSE_MS / 1000 + 0.002}:
+        print(f"{{now:.6f}} {{(now - last - 0.002) * 1000:.1f}}", flush=True)
+    last = now
+"""
+
+
+class PauseMeter:
+    """One real-time process per core recording when its CPU was stopped (see the docstring);
+    ``pauses(start, end)`` lists the pauses (ms) that overlap that stretch of time.monotonic()."""
+
+    def __init__(self):
+        self.procs = [subprocess.Popen([sys.executable, "-c", _METER, str(cpu)], stdout=subprocess.PIPE,
+                                       text=True) for cpu in sorted(os.sched_getaffinity(0))]
+        self.active = all(p.stdout.readline().strip() == "realtime" for p in self.procs)
+        self.events: list[tuple[float, float]] = []  # (end, milliseconds)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            out, _ = p.communicate()
+            for line in out.splitlines():
+                end, ms = line.split()
+                self.events.append((float(end), float(ms)))
+
+    def pauses(self, start: float, end: float) -> list[float]:
+        return [ms for t, ms in self.events if t - ms / 1000 < end and t > start]
+
+
 # --- the load -------------------------------------------------------------------------------
 
 def ensure_wrk() -> str:
@@ -179,10 +234,10 @@ def wrk(port: int, path: str, seconds: float, connections: int, script: str, env
             "errors": int(fields["errors"]), "requests": n}
 
 
-def run(kind: str, seconds: float, rounds: int, connections: int) -> dict:
+def run(kind: str, seconds: float, rounds: int, connections: int, meter: bool = True) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="anzheng-bench-"))
     url = database_url(kind, workdir)
-    proc = None
+    proc = pauses = None
     try:
         made = prepare(url)
         port = free_port()
@@ -200,20 +255,29 @@ def run(kind: str, seconds: float, rounds: int, connections: int) -> dict:
         for path, script, env in loads.values():  # warm-up: imports, caches, key table
             wrk(port, path, 1, connections, script, env)
         results = {name: [] for name in loads}
+        pauses = PauseMeter() if meter else None
         for _ in range(rounds):
             for name, (path, script, env) in loads.items():
                 cpu = workers_cpu_seconds(proc.pid)
+                started = time.monotonic()
                 out = wrk(port, path, seconds, connections, script, env)
+                out["span"] = (started, time.monotonic())
                 out["cpu_ms"] = (workers_cpu_seconds(proc.pid) - cpu) * 1000 / max(out["requests"], 1)
                 results[name].append(out)
         pids = worker_pids(proc.pid)
         rss = {pid: peak_rss_kib(pid) for pid in pids}
     finally:
+        if pauses is not None:
+            pauses.stop()
         if proc is not None:
             stop(proc)
         drop_database(url)
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"results": results, "rss_kib": rss}
+    if pauses is not None and pauses.active:
+        for runs in results.values():
+            for r in runs:
+                r["pauses"] = pauses.pauses(*r["span"])
+    return {"results": results, "rss_kib": rss, "pause_meter": pauses is not None and pauses.active}
 
 
 def report(kind: str, out: dict) -> None:
@@ -229,13 +293,23 @@ def report(kind: str, out: dict) -> None:
         p50 = statistics.median(r["p50_ms"] for r in runs)
         print(f"{name:<18} {med[name]:>15.0f} {p50:>8.2f} {p99:>8.2f} {cpu[name]:>18.3f} "
               f"{sum(r['errors'] for r in runs):>7}   " + " ".join(f"{r['rps']:.0f}" for r in runs)
-              + "; " + " ".join(f"{r['p99_ms']:.1f}" for r in runs))
+              + "; " + " ".join(f"{r['p99_ms']:.1f}" + ("*" if r.get("pauses") else "") for r in runs))
     for name in ("verify_public", "verify_inspector"):
         per_round = [v["rps"] / h["rps"] for v, h in zip(res[name], res["health"])]
         print(f"ratio {name}/health: {statistics.median(per_round):.2f} (per round: "
               + ", ".join(f"{x:.2f}" for x in per_round) + ")" + ("   target >= 0.6" if name == "verify_public" else "")
               + f"; by worker CPU per request (health/verify, robust to a shared machine): "
               f"{cpu['health'] / cpu[name]:.2f}")
+    if out.get("pause_meter"):
+        every = [ms for runs in res.values() for r in runs for ms in r["pauses"]]
+        print(f"host pauses (a CPU stopped >= {PAUSE_MS:.0f} ms, seen by a real-time meter per core): {len(every)}"
+              + (f", longest {max(every):.0f} ms; rounds with one are marked *" if every else ""))
+        for name, runs in res.items():
+            calm = [r["p99_ms"] for r in runs if not r["pauses"]]
+            print(f"  {name}: p99 in the {len(calm)} of {len(runs)} rounds without a pause: "
+                  + (f"median {statistics.median(calm):.1f} ms" if calm else "none"))
+    else:
+        print("host pauses: not measured (the meter needs real-time priority: run as root)")
     print("peak RSS per worker (VmHWM): " + ", ".join(f"{kib / 1024:.1f} MiB" for kib in out["rss_kib"].values()))
 
 
@@ -245,10 +319,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--no-pause-meter", action="store_true",
+                    help="do not watch for the machine's own pauses (see the module's docstring)")
     args = ap.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     for kind in kinds:
-        report(kind, run(kind, args.seconds, args.rounds, args.connections))
+        report(kind, run(kind, args.seconds, args.rounds, args.connections, not args.no_pause_meter))
 
 
 if __name__ == "__main__":
