@@ -83,7 +83,8 @@ def test_findings_review_changes_public_verdict_only_when_confirmed(client):
     assert w.reg.patch("/api/v1/findings/nosuchfinding", {"status": "dismissed", "reason": "x"}).status_code == 404
     assert w.reg.patch(f"/api/v1/findings/{hit.id}", {"status": "dismissed", "reason": "同一人出差，误报"}).status_code == 200
     assert verify(client, cert["qr_text"])["result"] == "valid" and verify(officer, cert["qr_text"])["result"] == "valid"
-    events = db.session.scalars(select(AuditEntry.event).where(AuditEntry.subject == hit.id)).all()
+    events = db.session.scalars(select(AuditEntry.event).where(AuditEntry.subject == hit.id)
+                                .order_by(AuditEntry.seq)).all()
     assert events == ["finding.confirmed", "finding.dismissed"]
 
 
