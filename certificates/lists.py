@@ -29,7 +29,7 @@ def _rfc3339(dt) -> str | None:
 def accreditation_periods(org_id: str, session=None) -> list[dict]:
     """Inclusive China-date periods during which the body was active for each category."""
     out = []
-    session = session or db.session
+    session = db.session if session is None else session
     for acc in session.scalars(select(Accreditation).where(Accreditation.organization_id == org_id)):
         spans, start = [], acc.valid_from
         for ev in acc.events[1:]:
@@ -59,7 +59,7 @@ def _key_entry(key: SigningKey, session) -> dict:
 def trust_document(signing: SigningKey | None = None, session=None) -> dict:
     """The trust list's content, unsigned: what online verification indexes directly. Read
     through ``session`` (default: the app's)."""
-    session = session or db.session
+    session = db.session if session is None else session
     keys = session.scalars(select(SigningKey).where(SigningKey.purpose == "certificates")
                               .order_by(SigningKey.not_before)).all()
     cats = sorted(load_catalogue().categories.values(), key=lambda c: c.token_code)
@@ -82,7 +82,7 @@ def trust_list(signer) -> dict:
 def compromised_keys(session=None) -> list[dict]:
     """Each compromised key with the serials the registry recorded before the compromise."""
     out = []
-    session = session or db.session
+    session = db.session if session is None else session
     for key in session.scalars(select(SigningKey).where(SigningKey.status == "compromised")):
         allowed = session.scalars(select(Certificate.serial).where(
             Certificate.kid == key.kid, Certificate.created_at < key.compromised_at).order_by(Certificate.serial)).all()

@@ -80,7 +80,7 @@ class KeyTable:
         # lock, so it neither waits behind a writer (a long batch, a test's own transaction)
         # nor holds one up. A key change that commits half-way through moves the generation
         # again, and the next verification reads it all anew.
-        with Session(reader(), expire_on_commit=False) as session:
+        with Session(reader()) as session:
             doc = trust_document(session=session)
             status = {"issued_at": doc["issued_at"], "revoked": [], "suspended": [],
                       "compromised_keys": compromised_keys(session)}
