@@ -125,7 +125,9 @@ def test_qr_png_decodes_to_qr_text(client):
     c = issue(w, ready_worker(w)).get_json()
     r = w.body.get(f"/api/v1/certificates/{c['serial']}/qr.png")
     assert r.status_code == 200 and r.mimetype == "image/png"
-    found = zxingcpp.read_barcodes(Image.open(BytesIO(r.data)))
+    # QR only: zxing's 1D readers now and then also "find" a short linear code in a QR's
+    # modules (about 7 PNGs in 1,000), which is the decoder's guess, not the image's content.
+    found = zxingcpp.read_barcodes(Image.open(BytesIO(r.data)), formats=zxingcpp.BarcodeFormat.QRCode)
     assert [x.text for x in found] == [c["qr_text"]]
     assert c["qr_version"] <= 10
 
