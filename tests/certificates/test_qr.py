@@ -50,6 +50,9 @@ def short_id(text: str) -> str:
 
 
 def decode(image: Image.Image):
+    """The one QR code in the image. QR only: reading every format, zxing's 1D readers now and
+    then also "find" a short linear code in a QR's modules (about 7 certificate PNGs in 1,000),
+    the decoder's guess, not the image's content."""
     results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(results) == 1, "expected exactly one QR code"
     return results[0]
