@@ -16,7 +16,8 @@ p99 < 15 ms) and the peak resident memory (VmHWM) of each gunicorn worker under 
 It measures only; the service never imports it.
 
 Some virtual machines stop a virtual CPU now and then for tens of milliseconds (seen here: a
-pause of about 100 ms every few seconds, on an idle machine as much as under load). A pause
+pause of about 100 ms every few seconds whenever the cores are busy, with a program spinning on
+each core as much as under this load; none in 20 s with the cores idle). A pause
 lands on every request in flight at the time, so it shows in the p99 of /healthz as much as in
 verification's. While the rounds run, a tiny real-time process per core (``PauseMeter``: it
 wakes every 2 ms, at a priority the load cannot delay, so a late wake-up means the CPU itself
