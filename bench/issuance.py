@@ -1,16 +1,16 @@
 """Benchmark: batch issuance, the path of `flask issue-batch` (certificates/cli.py issue_rows:
-each row's issue_row finds the worker by identity number, weighs the evidence, signs, renders
-the QR code once, stores and commits on its own), for a class of 10,000 workers whose training
-and exams are bulk-loaded straight into the tables. Target: at least 100 certificates/s.
-Issues with the command's default number of issuers (one per core on PostgreSQL, one on
-SQLite); ``--jobs N`` sets it.
+a group of rows at a time, certificates/batch.py, finds the workers by identity number, weighs
+the evidence, signs, renders each QR code once, stores and commits the group), for a class of
+10,000 workers whose training and exams are bulk-loaded straight into the tables. Target: at
+least 100 certificates/s. Issues with the command's default (one issuer, groups of 50);
+``--jobs N`` and ``--group N`` set them (``--group 1``: one transaction per row, for comparison).
 
 Also prints, from the same run: this process's CPU time per certificate (on a shared machine
 less noisy than the rate; the database server's own time is not in it), the QR rendering rate
 alone (PNG + SVG of each issued qr_text from one symbol, as issuance does) and the QR version
 distribution of what was issued.
 It measures only. Run: .venv/bin/python bench/issuance.py [--db sqlite|postgresql|both]
-[--count 10000] [--jobs N]. ``--profile N`` runs the issuance loop under cProfile, with one
+[--count 10000] [--jobs N] [--group N]. ``--profile N`` runs the issuance loop under cProfile, with one
 issuer, and prints its N costliest functions (the rate is then slower than without).
 """
 from __future__ import annotations
@@ -78,7 +78,7 @@ def load_class(app, world, count: int, category: str = "welding") -> list[str]:
     return numbers
 
 
-def run(kind: str, count: int, profile: int = 0, jobs: int = 0) -> dict:
+def run(kind: str, count: int, profile: int = 0, jobs: int = 0, group: int = 0) -> dict:
     from tests import factories as f
     workdir = Path(tempfile.mkdtemp(prefix="anzheng-issue-"))
     url = live.database_url(kind, workdir, "issuance")
@@ -91,7 +91,7 @@ def run(kind: str, count: int, profile: int = 0, jobs: int = 0) -> dict:
         t0 = time.perf_counter()
         numbers = load_class(app, world, count)
         load_s = time.perf_counter() - t0
-        from certificates import qr
+        from certificates import batch, qr
         from certificates.cli import default_jobs, issue_rows
         from certificates.models import Certificate
         from training.auth import Caller
@@ -100,12 +100,13 @@ def run(kind: str, count: int, profile: int = 0, jobs: int = 0) -> dict:
             caller = Caller("cli", world.body.id, "training_body", "", None, None)
             # cProfile sees only this thread: a profiled run issues with one issuer.
             jobs = 1 if profile else (jobs or default_jobs())
+            group = group or batch.GROUP
             profiler = cProfile.Profile() if profile else None
             rows = [{"id_number": n, "category": "welding"} for n in numbers]
             t0, cpu0 = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
-            results = issue_rows(rows, caller, jobs)
+            results = issue_rows(rows, caller, jobs, group=group)
             if profiler:
                 profiler.disable()
             outcomes = collections.Counter(r[2] for r in results)
@@ -122,7 +123,7 @@ def run(kind: str, count: int, profile: int = 0, jobs: int = 0) -> dict:
     finally:
         live.drop_database(url)
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"count": count, "jobs": jobs, "load_s": load_s, "issue_s": issue_s, "outcomes": dict(outcomes),
+    return {"count": count, "jobs": jobs, "group": group, "load_s": load_s, "issue_s": issue_s, "outcomes": dict(outcomes),
             "rate": outcomes["issued"] / issue_s, "cpu_ms": cpu_s / count * 1000, "qr_rate": len(sample) / qr_s,
             "versions": dict(versions), "profile": _top(profiler, profile) if profiler else ""}
 
@@ -141,13 +142,15 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=0,
                     help="issuers at once, as `flask issue-batch --jobs` (0: its default for the database)")
+    ap.add_argument("--group", type=int, default=0,
+                    help="rows per transaction (0: the command's, batch.GROUP; 1: one per row)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="profile the issuance loop and print its N costliest functions")
     args = ap.parse_args()
     for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-        r = run(kind, args.count, args.profile, args.jobs)
+        r = run(kind, args.count, args.profile, args.jobs, args.group)
         print(f"\n== {kind}: batch issuance of {r['count']} certificates (issue_rows with {r['jobs']} "
-              f"issuer{'s' if r['jobs'] > 1 else ''}, one commit per certificate)")
+              f"issuer{'s' if r['jobs'] > 1 else ''}, one commit per group of {r['group']})")
         print(f"bulk load of the class: {r['load_s']:.1f} s; outcomes: {r['outcomes']}")
         print(f"issuance: {r['issue_s']:.1f} s = {r['rate']:.0f} certificates/s   target >= 100 "
               f"(ratio to target {r['rate'] / 100:.2f})")

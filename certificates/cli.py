@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import queue
 import sys
 import threading
@@ -19,10 +18,10 @@ from flask import Flask, current_app
 from training.auth import Caller
 from training.db import db
 from training.errors import ApiError
-from training.identity import IdentityError, mask_id_number, normalize_id_number
+from training.identity import IdentityError, normalize_id_number
 from training.models import Organization
 
-from . import keys, service
+from . import batch, keys
 from . import token as tok
 
 
@@ -42,35 +41,15 @@ def read_rows(path: Path) -> list[dict]:
 
 def issue_row(row: dict, caller: Caller) -> tuple[str, str, str]:
     """(masked id, outcome, detail) for one row; commits or rolls back that row alone."""
-    raw_id, category = row.get("id_number", ""), row.get("category", "")
-    try:
-        number = normalize_id_number(raw_id)
-    except IdentityError as err:
-        return "", "refused", err.code
-    masked = mask_id_number(number)
-    worker, held = service.worker_holding(current_app.extensions["identity"].lookup_hash(number), category)
-    if worker is None:
-        return masked, "refused", "worker_not_registered"
-    if held is not None and held.issuer_id == caller.org_id:
-        return masked, "already_issued", held.serial
-    try:
-        serial = service.issue_certificate({"worker_id": worker.id, "category": category}, caller,
-                                           current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"],
-                                           unheld=held is None).serial
-        db.session.commit()  # after it the certificate is expired: reading it again would reload it
-        return masked, "issued", serial
-    except ApiError as err:
-        db.session.rollback()
-        codes = [e["code"] for e in err.errors] if err.errors else [err.title]
-        return masked, "refused", " ".join(codes)
+    return batch.issue_group([row], caller)[0]
 
 
 def default_jobs() -> int:
-    """Issuers at once: one per core (at most 4) on PostgreSQL, where one issuer's database
-    round trips leave the CPU idle; one on SQLite, whose writers queue on one lock anyway."""
-    if db.engine.dialect.name != "postgresql":
-        return 1
-    return max(1, min(4, os.cpu_count() or 1))
+    """Issuers at once: one. A group's reads and writes are a handful of statements, so an
+    issuer keeps a core busy on either database; a second one only queues on the audit trail's
+    lock (PostgreSQL) or the write lock (SQLite) and on the interpreter's (measured:
+    bench/issuance.py --jobs 2)."""
+    return 1
 
 
 def _shard(row: dict, jobs: int) -> int:
@@ -84,25 +63,32 @@ def _shard(row: dict, jobs: int) -> int:
     return hashlib.sha256(raw.encode()).digest()[0] % jobs
 
 
-def issue_rows(rows: list[dict], caller: Caller, jobs: int = 1, on_result=None) -> list[tuple]:
-    """Issue every row (``issue_row``: each commits or rolls back alone) with ``jobs`` issuers
-    (threads, each with its own session); returns (index, masked id, outcome, detail) per row in
-    the rows' order. ``on_result`` is called in this thread with each tuple as soon as its row is
-    committed or refused, in completion order. An unexpected error, or one in ``on_result``,
-    stops every issuer after the row it is on and is raised here; what was committed stays."""
+def issue_rows(rows: list[dict], caller: Caller, jobs: int = 1, on_result=None,
+               group: int = batch.GROUP) -> list[tuple]:
+    """Issue every row, ``group`` rows per transaction (``batch.issue_group``), with ``jobs``
+    issuers (threads, each with its own session); returns (index, masked id, outcome, detail) per
+    row in the rows' order. ``on_result`` is called in this thread with each tuple once its
+    group is committed, in completion order. An unexpected error, or one in ``on_result``, stops
+    every issuer after the group it is on and is raised here; the failing group is rolled back
+    and none of its rows reported, what was committed and reported before stays."""
     results: list = [None] * len(rows)
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
     app = current_app._get_current_object()
 
+    def groups(indexes):
+        for start in range(0, len(indexes), group):
+            part = indexes[start:start + group]
+            yield [(i,) + r for i, r in zip(part, batch.issue_group([rows[i] for i in part], caller))]
+
     def issuer(indexes):
         try:
             with app.app_context():
                 try:
-                    for i in indexes:
+                    for done_group in groups(indexes):
+                        done.put(done_group)
                         if stop.is_set():
                             return
-                        done.put((i,) + issue_row(rows[i], caller))
                 finally:
                     db.session.remove()
         except BaseException as err:  # handed to the caller's thread, which raises it
@@ -112,10 +98,11 @@ def issue_rows(rows: list[dict], caller: Caller, jobs: int = 1, on_result=None) 
             done.put(None)
 
     if jobs <= 1:  # in this thread and session: nothing to hand over
-        for i, row in enumerate(rows):
-            results[i] = (i,) + issue_row(row, caller)
-            if on_result:
-                on_result(results[i])
+        for done_group in groups(list(range(len(rows)))):
+            for result in done_group:
+                results[result[0]] = result
+                if on_result:
+                    on_result(result)
         return results
     shards: list[list[int]] = [[] for _ in range(jobs)]
     for i, row in enumerate(rows):
@@ -124,7 +111,7 @@ def issue_rows(rows: list[dict], caller: Caller, jobs: int = 1, on_result=None) 
                for n, s in enumerate(shards) if s]
     for t in threads:
         t.start()
-    failure, running = None, len(threads)
+    failure, running, unreportable = None, len(threads), False
     while running:
         item = done.get()
         if item is None:
@@ -132,13 +119,14 @@ def issue_rows(rows: list[dict], caller: Caller, jobs: int = 1, on_result=None) 
         elif isinstance(item, BaseException):
             failure = failure or item
         else:
-            results[item[0]] = item
-            try:
-                if on_result:
-                    on_result(item)
-            except BaseException as err:  # the report cannot be written: stop issuing too
-                failure = failure or err
-                stop.set()
+            for result in item:  # committed: reported even after another issuer failed
+                results[result[0]] = result
+                try:
+                    if on_result and not unreportable:
+                        on_result(result)
+                except BaseException as err:  # the report cannot be written: stop issuing too
+                    failure, unreportable = failure or err, True
+                    stop.set()
     for t in threads:
         t.join()
     if failure is not None:
@@ -153,15 +141,14 @@ def register_cli(app: Flask) -> None:
     @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
                   help="Per-row result CSV (default: <rows_file>.results.csv).")
     @click.option("--jobs", type=click.IntRange(0, 16), default=0, show_default=True,
-                  help="Certificates issued at once; 0: one per core (at most 4) on PostgreSQL, "
-                       "1 on SQLite.")
+                  help="Issuers at once, each committing 50 rows at a time; 0: the default, 1.")
     def issue_batch(rows_file: Path, body_id: str, out_path: Path | None, jobs: int):
         """Issue certificates for a CSV or XLSX of rows with columns id_number and category.
 
         Each row is issued or refused on its own; the result file lists the serial or the reasons.
-        A row's result is written as soon as it is committed, so the file is complete up to any
-        interruption; at the end it is put in the rows' order. Safe to re-run: rows already
-        issued by this body report their existing serial.
+        Rows are committed 50 at a time and their results written once committed, so the file is
+        complete up to any interruption; at the end it is put in the rows' order. Safe to re-run:
+        rows already issued by this body report their existing serial.
         """
         body = db.session.get(Organization, body_id)
         if body is None or body.kind != "training_body":

@@ -53,21 +53,26 @@ def add_years(d: date, years: int) -> date:
         return d.replace(year=d.year + years, day=28)
 
 
-def _dates(category, today: date, valid_until: date | None = None) -> tuple[date, date]:
+def dates(category, today: date, valid_until: date | None = None) -> tuple[date, date]:
     valid_until = valid_until or add_years(today, category.validity_years) - timedelta(days=1)
     review_due = min(add_years(today, category.review_interval_years) - timedelta(days=1), valid_until)
     return valid_until, review_due
 
 
+def claims(serial: str, issuer_id: str, category: str, worker, valid_until: date, review_due: date,
+           now: datetime) -> tok.CertificateClaims:
+    """What a certificate's token says; ``worker``: anything with the worker's name and id_masked."""
+    return tok.CertificateClaims(
+        serial=tok.parse_serial(serial), issuer_id=issuer_id, category_code=load_catalogue().category(category).token_code,
+        holder_name=worker.name, holder_id_masked=worker.id_masked,
+        issued_at=int(now.replace(tzinfo=timezone.utc).timestamp()),
+        expires_at=tok.date_to_epoch_end(valid_until), review_due_at=tok.date_to_epoch_end(review_due))
+
+
 def _sign(cert: Certificate, key, signer, base_url: str, now: datetime) -> None:
     """(Re-)sign the certificate's token under its serial and render its QR images once."""
-    cat = load_catalogue().category(cert.category)
-    claims = tok.CertificateClaims(
-        serial=tok.parse_serial(cert.serial), issuer_id=cert.issuer_id, category_code=cat.token_code,
-        holder_name=cert.worker.name, holder_id_masked=cert.worker.id_masked,
-        issued_at=int(now.replace(tzinfo=timezone.utc).timestamp()),
-        expires_at=tok.date_to_epoch_end(cert.valid_until), review_due_at=tok.date_to_epoch_end(cert.review_due))
-    cert.token = signer.sign_token(key, claims)
+    cert.token = signer.sign_token(key, claims(cert.serial, cert.issuer_id, cert.category, cert.worker,
+                                               cert.valid_until, cert.review_due, now))
     cert.kid = key.kid
     cert.qr_text = tok.qr_text(cert.token, base_url)
     cert.qr_version, cert.qr_png, cert.qr_svg = qr.render(cert.qr_text)
@@ -164,11 +169,11 @@ def issue_certificate(data: dict, caller, signer, base_url: str, *, unheld: bool
     if held is not None:
         raise Conflict(f"The worker already holds certificate {held.serial} for this category; "
                        "reprint its card instead of issuing another.", serial=held.serial)
-    valid_until, review_due = _dates(category, china_today(now))
+    valid_until, review_due = dates(category, china_today(now))
     cert = Certificate(serial=tok.serial_text(tok.new_serial()), worker=worker, worker_id=worker.id,
                        category=category.code, issuer_id=caller.org_id, issued_at=now,
                        valid_until=valid_until, review_due=review_due, status="valid", status_reason=None,
-                       status_at=None, evidence=json.dumps(_snapshot(ev), ensure_ascii=False),
+                       status_at=None, evidence=json.dumps(snapshot(ev), ensure_ascii=False),
                        open_findings=0, confirmed_findings=0, created_at=utcnow())
     # The active key's row brings its organisation, the issuer, along (a joined load): one read.
     key = active_key(caller.org_id) or ensure_key(db.session.get(Organization, caller.org_id), signer)
@@ -179,7 +184,7 @@ def issue_certificate(data: dict, caller, signer, base_url: str, *, unheld: bool
     return cert
 
 
-def _snapshot(ev) -> dict:
+def snapshot(ev) -> dict:
     return {"required_hours": ev.required_hours, "credited_hours": ev.credited_hours,
             "hours_completed_at": ev.hours_completed_at.isoformat() if ev.hours_completed_at else None,
             "exam_id": ev.exam_id, "exam_taken_at": ev.exam_passed_at.isoformat() if ev.exam_passed_at else None,

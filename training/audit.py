@@ -48,16 +48,29 @@ def _lock_head() -> None:
 
 
 def record(event: str, *, actor_org=None, actor_key=None, subject=None, detail=None) -> None:
-    db.session.flush()  # what the entry describes is written first, as an ORM read would have
+    record_many([{"event": event, "actor_org": actor_org, "actor_key": actor_key, "subject": subject,
+                  "detail": detail}])
+
+
+def record_many(entries: list[dict]) -> None:
+    """Append entries (each with ``event`` and optionally ``actor_org``, ``actor_key``,
+    ``subject``, ``detail``) in their order: one lock, one read of the chain's end, one insert."""
+    if not entries:
+        return
+    db.session.flush()  # what the entries describe is written first, as an ORM read would have
     _lock_head()
     last = db.session.execute(_LAST).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    at = utcnow()
-    body = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
-    db.session.execute(_APPEND, {
-        "seq": seq, "at": at, "event": event, "actor_org": actor_org, "actor_key": actor_key,
-        "subject": subject, "detail": body, "prev_hash": prev,
-        "hash": _digest(prev, seq, at, event, actor_org, actor_key, subject, body)})
+    rows = []
+    for e in entries:
+        at = utcnow()
+        body = json.dumps(e.get("detail") or {}, ensure_ascii=False, sort_keys=True, default=str)
+        actor_org, actor_key, subject = e.get("actor_org"), e.get("actor_key"), e.get("subject")
+        digest = _digest(prev, seq, at, e["event"], actor_org, actor_key, subject, body)
+        rows.append({"seq": seq, "at": at, "event": e["event"], "actor_org": actor_org, "actor_key": actor_key,
+                     "subject": subject, "detail": body, "prev_hash": prev, "hash": digest})
+        seq, prev = seq + 1, digest
+    db.session.execute(_APPEND, rows)
 
 
 def verify_chain(batch: int = 5000, progress=None) -> tuple[bool, int, int | None]:

@@ -169,6 +169,29 @@ _EXAMS = (select(_E.id, _E.taken_at, _E.passed)
           .order_by(_E.taken_at))
 
 
+# The same reads for many workers at once (batch issuance), with the worker's id first.
+_ATTENDANCE_OF = (select(_A.worker_id, _A.id, _A.check_in, _A.check_out, _S.category, _S.kind)
+                  .join_from(Attendance.__table__, TrainingSession.__table__, _S.id == _A.session_id, isouter=True)
+                  .where(_A.worker_id.in_(bindparam("worker_ids", expanding=True)), _A.voided_at.is_(None)))
+_EXAMS_OF = (select(_E.worker_id, _E.category, _E.id, _E.taken_at, _E.passed)
+             .where(_E.worker_id.in_(bindparam("worker_ids", expanding=True)), _E.voided_at.is_(None))
+             .order_by(_E.taken_at))
+
+
+def records_of(worker_ids) -> tuple[dict, dict]:
+    """({worker id: its rows as ``_ATTENDANCE`` reads them}, {(worker id, category): its rows as
+    ``_EXAMS`` reads them, in taken order}) for many workers, in two reads."""
+    attendance: dict = {}
+    exams: dict = {}
+    ids = sorted(set(worker_ids))
+    if ids:
+        for row in _read(_ATTENDANCE_OF, worker_ids=ids):
+            attendance.setdefault(row.worker_id, []).append(row)
+        for row in _read(_EXAMS_OF, worker_ids=ids):
+            exams.setdefault((row.worker_id, row.category), []).append(row)
+    return attendance, exams
+
+
 def _read(stmt, **params) -> list:
     """Rows of one of the statements above, seeing this transaction's pending changes as the
     ORM's own queries would (plain statements do not flush the session by themselves)."""
@@ -204,16 +227,20 @@ def _completion(stretches, required: float) -> datetime | None:
     return None
 
 
-def evidence_for(worker_id: str, category: str, as_of: datetime | None = None) -> Evidence:
+def evidence_for(worker_id: str, category: str, as_of: datetime | None = None, *,
+                 attendance: list | None = None, exams: list | None = None) -> Evidence:
+    """``attendance`` and ``exams``: the rows ``_ATTENDANCE`` and ``_EXAMS`` would read for this
+    worker (and category, for exams; in their order), when already read (batch issuance reads
+    them for many workers at once)."""
     cat: Category = load_catalogue().category(category)
     as_of = as_of or utcnow()
     ev = Evidence(category=category, required_hours=float(cat.initial_hours))
-    ev.attendance_rows = _read(_ATTENDANCE, worker_id=worker_id)
+    ev.attendance_rows = _read(_ATTENDANCE, worker_id=worker_id) if attendance is None else attendance
     ev.credited_hours, stretches, ev.attendance_ids = training_hours(worker_id, category,
                                                                      records=ev.attendance_rows)
     ev.credited_hours = round(ev.credited_hours, 2)
     ev.hours_completed_at = _completion(stretches, ev.required_hours)
-    exams = ev.exam_rows = _read(_EXAMS, worker_id=worker_id, category=category)
+    exams = ev.exam_rows = _read(_EXAMS, worker_id=worker_id, category=category) if exams is None else exams
     ev.exam_ids = [e.id for e in exams]
     qualifying, early, beyond, stale = _weigh_exams(exams, stretches, ev.hours_completed_at, cat, as_of, ev)
     ev.exam = qualifying

@@ -126,6 +126,22 @@ def findings_resting_on(refs) -> list[Finding]:
     return db.session.scalars(_RESTING_ON, {"refs": refs}).all()
 
 
+def findings_resting_on_each(refs) -> dict[str, list[Finding]]:
+    """For many refs at once: {ref: the findings resting on it}, refs with none left out; one
+    read when no finding rests on any of them, two otherwise."""
+    pairs = db.session.execute(_RESTING_PAIRS, {"refs": sorted(set(refs))}).all() if refs else []
+    if not pairs:
+        return {}
+    findings = {x.id: x for x in db.session.scalars(select(Finding).where(
+        Finding.id.in_(sorted({p.finding_id for p in pairs}))))}
+    out: dict[str, list[Finding]] = {}
+    for p in pairs:
+        out.setdefault(p.ref, []).append(findings[p.finding_id])
+    return out
+
+
+_RESTING_PAIRS = select(FindingRecord.ref, FindingRecord.finding_id).where(
+    FindingRecord.ref.in_(bindparam("refs", expanding=True))).order_by(FindingRecord.ref, FindingRecord.finding_id)
 _RESTING_ON = select(Finding).where(Finding.id.in_(
     select(FindingRecord.finding_id).where(FindingRecord.ref.in_(bindparam("refs", expanding=True)))))
 

@@ -267,7 +267,7 @@ def fmt_p(p: float) -> str:
 # --- wiring -------------------------------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
-    from certificates.signals import certificate_issued
+    from certificates.signals import certificate_issued, certificates_issued
     from training.signals import attendance_recorded, exam_recorded, record_voided, session_recorded
 
     from . import rules_certificates, rules_exams, rules_scans, rules_training
@@ -278,6 +278,7 @@ def init_app(app: Flask) -> None:
     exam_recorded.connect(rules_exams.on_exam, weak=False)
     record_voided.connect(on_void, weak=False)
     certificate_issued.connect(rules_certificates.on_certificate, weak=False)
+    certificates_issued.connect(rules_certificates.on_certificates, weak=False)
     scan_recorded.connect(rules_scans.on_scan, weak=False)
 
 

@@ -18,7 +18,7 @@ from training.evidence import credited_pieces
 from training.models import Exam
 
 from . import rules as R
-from .findings import attach_certificate, findings_resting_on
+from .findings import attach_certificate, findings_resting_on, findings_resting_on_each
 from .rules_training import ATT, _A
 
 
@@ -81,17 +81,44 @@ def _snapshot_records(snapshot):
     return rows, exams
 
 
-def on_certificate(cert, evidence=None, **_):
-    """``evidence``: (attendance rows, exam rows) issuance weighed in this transaction (the
-    worker's non-void attendance and exams of the category); read from the snapshot otherwise."""
+def _attach_findings(cert) -> None:
     for finding in findings_resting_on(R.snapshot_refs(cert.evidence)):
         if finding.worker_id == cert.worker_id and finding.status != "dismissed":
             attach_certificate(finding, cert.serial)
+
+
+def on_certificate(cert, evidence=None, **_):
+    """``evidence``: (attendance rows, exam rows) issuance weighed in this transaction (the
+    worker's non-void attendance and exams of the category); read from the snapshot otherwise."""
+    _attach_findings(cert)
     R.bump(spike_counts(cert.issuer_id, cert.issued_at))  # counted even when off: the baseline stays whole
     if R.enabled("issuance_spike"):  # off, nothing to evaluate: fire would drop it anyway
         evaluate_spike(cert.issuer_id, R.china_day(cert.issued_at))
     check_certificate(cert.serial, cert.worker_id, cert.category, cert.issuer_id, cert.evidence,
                       *(evidence if evidence is not None else _snapshot_records(cert.evidence)))
+
+
+def on_certificates(_issuer, certificates=(), **_):
+    """What ``on_certificate`` does, for many certificates issued in one transaction: one read
+    for the findings their evidence rests on (a second to load them, when there are any), one
+    counter update, the spike weighed once per body and day after it."""
+    refs = [R.snapshot_refs(c.evidence) for c in certificates]
+    resting = findings_resting_on_each(set().union(*refs))
+    for c, mine in zip(certificates, refs):  # in order: a finding joins the first certificate on it
+        found = {f.id: f for ref in sorted(mine & resting.keys()) for f in resting[ref]}
+        for finding in sorted(found.values(), key=lambda x: x.id):
+            if finding.worker_id == c.worker_id and finding.status != "dismissed":
+                attach_certificate(finding, c.serial)
+    counts: dict[str, int] = {}
+    for c in certificates:
+        for key, n in spike_counts(c.issuer_id, c.issued_at).items():
+            counts[key] = counts.get(key, 0) + n
+    R.bump(counts)
+    if R.enabled("issuance_spike"):
+        for issuer_id, day in sorted({(c.issuer_id, R.china_day(c.issued_at)) for c in certificates}):
+            evaluate_spike(issuer_id, day)
+    for c in certificates:
+        check_certificate(c.serial, c.worker_id, c.category, c.issuer_id, c.evidence, *c.evidence_rows)
 
 
 def recheck_certificates(worker_id: str, record_id: str) -> None:

@@ -185,31 +185,41 @@ def test_issue_batch_with_parallel_issuers(client, runner, tmp_path):
 
 def test_issue_rows_stops_on_an_unexpected_error_and_keeps_what_it_reported(client, monkeypatch):
     """An error no row should meet stops every issuer and reaches the caller; each reported row
-    is committed, the failing row left nothing behind."""
+    is committed, the failing row's group left nothing behind."""
     import pytest
-    from certificates import cli, service
+    from certificates import batch, cli
+    from certificates.models import CertificateEvent, CertificateToken
+    from training.audit import verify_chain
+    from training.models import Worker
     from training.auth import Caller
     from training.identity import mask_id_number
     w = f.World(client)
     ready = _ready_numbers(w, 6)
     broken = mask_id_number(ready[2])
-    real = service.issue_certificate
+    real = batch.claims
 
-    def failing(data, caller, *args, **kw):
-        cert = real(data, caller, *args, **kw)
-        if cert.worker.id_masked == broken:
+    def failing(serial, issuer_id, category, worker, *args):
+        if worker.id_masked == broken:
             raise RuntimeError("disk on fire")
-        return cert
-    monkeypatch.setattr(service, "issue_certificate", failing)
+        return real(serial, issuer_id, category, worker, *args)
+    monkeypatch.setattr(batch, "claims", failing)
     reported = []
     caller = Caller("cli", w.body.id, "training_body", "", None, None)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        cli.issue_rows([{"id_number": n, "category": "welding"} for n in ready], caller, 2, reported.append)
+        cli.issue_rows([{"id_number": n, "category": "welding"} for n in ready], caller, 2, reported.append, group=2)
     db.session.remove()
     stored = set(db.session.scalars(select(Certificate.serial)))
     assert {r[3] for r in reported if r[2] == "issued"} == stored
     assert broken not in {r[1] for r in reported}
-    assert len(stored) < 6
+    rows = [{"id_number": n, "category": "welding"} for n in ready]
+    shard = [i for i, row in enumerate(rows) if cli._shard(row, 2) == cli._shard(rows[2], 2)]
+    at = shard.index(2) // 2 * 2
+    mates = {mask_id_number(ready[i]) for i in shard[at:at + 2]}  # the failing row's group of two
+    held = set(db.session.scalars(select(Worker.id_masked).join(Certificate, Certificate.worker_id == Worker.id)))
+    assert len(stored) < 6 and not held & mates
+    assert set(db.session.scalars(select(CertificateToken.serial))) == stored
+    assert set(db.session.scalars(select(CertificateEvent.serial))) == stored
+    assert verify_chain()[0]
 
 
 def test_compromise_key_takes_a_kid_that_begins_with_a_dash(client, runner):
@@ -236,7 +246,7 @@ def test_issue_rows_stop_when_the_report_cannot_be_written(client):
         reported.append(result)
     caller = Caller("cli", w.body.id, "training_body", "", None, None)
     with pytest.raises(OSError, match="disk full"):
-        cli.issue_rows([{"id_number": n, "category": "welding"} for n in ready], caller, 2, report)
+        cli.issue_rows([{"id_number": n, "category": "welding"} for n in ready], caller, 2, report, group=1)
     time.sleep(1)  # an issuer left running would finish the class meanwhile
     db.session.remove()
     assert db.session.scalar(select(func.count()).select_from(Certificate)) < 6
