@@ -141,13 +141,16 @@ def register_cli(app: Flask) -> None:
     @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
                   help="Per-row result CSV (default: <rows_file>.results.csv).")
     @click.option("--jobs", type=click.IntRange(0, 16), default=0, show_default=True,
-                  help="Issuers at once, each committing 50 rows at a time; 0: the default, 1.")
-    def issue_batch(rows_file: Path, body_id: str, out_path: Path | None, jobs: int):
+                  help="Issuers at once; 0: the default, 1.")
+    @click.option("--group", type=click.IntRange(1, 1000), default=batch.GROUP, show_default=True,
+                  help="Rows per transaction: an interruption loses at most this many unreported rows "
+                       "(a re-run issues them).")
+    def issue_batch(rows_file: Path, body_id: str, out_path: Path | None, jobs: int, group: int):
         """Issue certificates for a CSV or XLSX of rows with columns id_number and category.
 
         Each row is issued or refused on its own; the result file lists the serial or the reasons.
-        Rows are committed 50 at a time and their results written once committed, so the file is
-        complete up to any interruption; at the end it is put in the rows' order. Safe to re-run:
+        Rows are committed a group at a time (--group) and their results written once committed,
+        so the file is complete up to any interruption; at the end it is put in the rows' order. Safe to re-run:
         rows already issued by this body report their existing serial.
         """
         body = db.session.get(Organization, body_id)
@@ -174,7 +177,7 @@ def register_cli(app: Flask) -> None:
                 out.writerow(line(result))
                 fh.flush()
                 bar.update(1)
-            results = issue_rows(rows, caller, jobs or default_jobs(), written)
+            results = issue_rows(rows, caller, jobs or default_jobs(), written, group)
         ordered = out_path.with_name(out_path.name + ".part")
         with ordered.open("w", encoding="utf-8", newline="") as fh:
             out = csv.writer(fh)

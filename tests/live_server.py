@@ -142,17 +142,20 @@ class Server:
             return err.code, dict(err.headers), err.read()
 
 
-def ready_world(app, n_workers: int, category: str = "welding"):
+def ready_world(app, n_workers: int, category: str = "welding", numbers: list[str] | None = None):
     """A regulator, an accredited body and exam centre (tests.factories.World) and ``n_workers``
-    workers with the training and a passed exam for ``category``, recorded in batches."""
+    workers with the training and a passed exam for ``category``, recorded in batches;
+    ``numbers``: their identity numbers (made up otherwise)."""
     from tests import factories as f
+    numbers = numbers or [f.id_number() for _ in range(n_workers)]
     with app.app_context():
         client = app.test_client()
         w = f.World(client)
         r = w.body.post("/api/v1/workers/batch", {"items": [
-            {"name": next(f._names), "id_number": f.id_number()} for _ in range(n_workers)]})
+            {"name": next(f._names), "id_number": n} for n in numbers[:n_workers]]})
         ids = [item["id"] for item in r.get_json()["items"]]
-        left, day = 108, 0
+        from training.catalogue import load_catalogue
+        left, day = load_catalogue().category(category).initial_hours, 0
         while left > 0:
             s = f.session(w.body, f.days_ago(40 - day), min(8, left), category, trainer_id=w.trainer["id"],
                           capacity=max(40, n_workers))
