@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select
 
@@ -18,7 +19,7 @@ from training.evidence import credited_pieces
 from training.models import Exam
 
 from . import rules as R
-from .findings import attach_certificate, findings_resting_on, findings_resting_on_each
+from .findings import attach_certificate, findings_resting_on_each
 from .rules_training import ATT, _A
 
 
@@ -81,27 +82,23 @@ def _snapshot_records(snapshot):
     return rows, exams
 
 
-def _attach_findings(cert) -> None:
-    for finding in findings_resting_on(R.snapshot_refs(cert.evidence)):
-        if finding.worker_id == cert.worker_id and finding.status != "dismissed":
-            attach_certificate(finding, cert.serial)
-
-
 def on_certificate(cert, evidence=None, **_):
     """``evidence``: (attendance rows, exam rows) issuance weighed in this transaction (the
-    worker's non-void attendance and exams of the category); read from the snapshot otherwise."""
-    _attach_findings(cert)
-    R.bump(spike_counts(cert.issuer_id, cert.issued_at))  # counted even when off: the baseline stays whole
-    if R.enabled("issuance_spike"):  # off, nothing to evaluate: fire would drop it anyway
-        evaluate_spike(cert.issuer_id, R.china_day(cert.issued_at))
-    check_certificate(cert.serial, cert.worker_id, cert.category, cert.issuer_id, cert.evidence,
-                      *(evidence if evidence is not None else _snapshot_records(cert.evidence)))
+    worker's non-void attendance and exams of the category); read from the snapshot otherwise.
+    One certificate is a batch of one: ``on_certificates``."""
+    on_certificates(cert.issuer_id, certificates=[SimpleNamespace(
+        serial=cert.serial, worker_id=cert.worker_id, category=cert.category, issuer_id=cert.issuer_id,
+        issued_at=cert.issued_at, evidence=cert.evidence,
+        evidence_rows=evidence if evidence is not None else _snapshot_records(cert.evidence))])
 
 
 def on_certificates(_issuer, certificates=(), **_):
-    """What ``on_certificate`` does, for many certificates issued in one transaction: one read
-    for the findings their evidence rests on (a second to load them, when there are any), one
-    counter update, the spike weighed once per body and day after it."""
+    """The rules on certificates just issued in one transaction (``certificates_issued``): a
+    finding about their evidence joins the first of them resting on it, the issuance counter
+    counts them all (even with the spike rule off: the baseline stays whole), the spike is
+    weighed once per body and day, and each one's evidence is checked against the rows it was
+    issued on. One read for the findings (a second to load them, when there are any), one
+    counter update."""
     refs = [R.snapshot_refs(c.evidence) for c in certificates]
     resting = findings_resting_on_each(set().union(*refs))
     for c, mine in zip(certificates, refs):  # in order: a finding joins the first certificate on it
@@ -114,7 +111,7 @@ def on_certificates(_issuer, certificates=(), **_):
         for key, n in spike_counts(c.issuer_id, c.issued_at).items():
             counts[key] = counts.get(key, 0) + n
     R.bump(counts)
-    if R.enabled("issuance_spike"):
+    if R.enabled("issuance_spike"):  # off, nothing to evaluate: fire would drop it anyway
         for issuer_id, day in sorted({(c.issuer_id, R.china_day(c.issued_at)) for c in certificates}):
             evaluate_spike(issuer_id, day)
     for c in certificates:
