@@ -92,14 +92,14 @@ def run(kind: str, count: int, profile: int = 0, jobs: int = 0, group: int = 0) 
         numbers = load_class(app, world, count)
         load_s = time.perf_counter() - t0
         from certificates import batch, qr
-        from certificates.cli import default_jobs, issue_rows
+        from certificates.cli import issue_rows
         from certificates.models import Certificate
         from training.auth import Caller
         from training.db import db
         with app.app_context():
             caller = Caller("cli", world.body.id, "training_body", "", None, None)
             # cProfile sees only this thread: a profiled run issues with one issuer.
-            jobs = 1 if profile else (jobs or default_jobs())
+            jobs = 1 if profile else (jobs or 1)
             group = group or batch.GROUP
             profiler = cProfile.Profile() if profile else None
             rows = [{"id_number": n, "category": "welding"} for n in numbers]
@@ -123,7 +123,8 @@ def run(kind: str, count: int, profile: int = 0, jobs: int = 0, group: int = 0) 
     finally:
         live.drop_database(url)
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"count": count, "jobs": jobs, "group": group, "load_s": load_s, "issue_s": issue_s, "outcomes": dict(outcomes),
+    return {"count": count, "jobs": jobs, "group": group, "load_s": load_s, "issue_s": issue_s,
+            "outcomes": dict(outcomes),
             "rate": outcomes["issued"] / issue_s, "cpu_ms": cpu_s / count * 1000, "qr_rate": len(sample) / qr_s,
             "versions": dict(versions), "profile": _top(profiler, profile) if profiler else ""}
 
@@ -141,7 +142,7 @@ def main() -> None:
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--count", type=int, default=10_000)
     ap.add_argument("--jobs", type=int, default=0,
-                    help="issuers at once, as `flask issue-batch --jobs` (0: its default for the database)")
+                    help="issuers at once, as `flask issue-batch --jobs` (0: its default, 1)")
     ap.add_argument("--group", type=int, default=0,
                     help="rows per transaction (0: the command's, batch.GROUP; 1: one per row)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",

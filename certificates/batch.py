@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import bindparam, select
 
 from training import audit
 from training.catalogue import load_catalogue
@@ -33,29 +32,16 @@ from training.service import accredited
 from . import qr
 from . import token as tok
 from .keys import active_key, ensure_key
-from .service import _CERTS, _INSERT_CERTIFICATE, _INSERT_EVENT, _INSERT_TOKEN, china_today, claims, dates, snapshot
-from .signals import certificates_issued
+from .service import (_CERTS, _INSERT_CERTIFICATE, _INSERT_EVENT, _INSERT_TOKEN, china_today, claims, dates, snapshot,
+                      still_held)
+from .signals import Issued, certificates_issued
 
 GROUP = 50  # rows per transaction: a crash loses at most this many unreported rows
 
 _W = Worker.__table__.c
 _WORKERS = select(_W.id, _W.id_hash, _W.name, _W.id_masked).where(_W.id_hash.in_(bindparam("hashes", expanding=True)))
 _HELD = (select(_CERTS.c.worker_id, _CERTS.c.category, _CERTS.c.serial, _CERTS.c.issuer_id)
-         .where(_CERTS.c.worker_id.in_(bindparam("worker_ids", expanding=True)),
-                _CERTS.c.status.in_((literal("valid"), literal("suspended"))),
-                _CERTS.c.valid_until >= bindparam("today")))
-
-
-@dataclass
-class Issued:
-    """A certificate issued in the group, as the rules' ``certificates_issued`` receiver reads it."""
-    serial: str
-    worker_id: str
-    category: str
-    issuer_id: str
-    issued_at: object
-    evidence: str
-    evidence_rows: tuple
+         .where(_CERTS.c.worker_id.in_(bindparam("worker_ids", expanding=True)), *still_held(bindparam("today"))))
 
 
 def issue_group(rows: list[dict], caller) -> list[tuple[str, str, str]]:

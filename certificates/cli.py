@@ -39,19 +39,6 @@ def read_rows(path: Path) -> list[dict]:
         return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
-def issue_row(row: dict, caller: Caller) -> tuple[str, str, str]:
-    """(masked id, outcome, detail) for one row; commits or rolls back that row alone."""
-    return batch.issue_group([row], caller)[0]
-
-
-def default_jobs() -> int:
-    """Issuers at once: one. A group's reads and writes are a handful of statements, so an
-    issuer keeps a core busy on either database; a second one only queues on the audit trail's
-    lock (PostgreSQL) or the write lock (SQLite) and on the interpreter's (measured:
-    bench/issuance.py --jobs 2)."""
-    return 1
-
-
 def _shard(row: dict, jobs: int) -> int:
     """The same identity number always goes to the same issuer, so two rows for one worker are
     weighed one after the other (the second then finds the first's certificate) and never race."""
@@ -140,8 +127,11 @@ def register_cli(app: Flask) -> None:
     @click.option("--body", "body_id", required=True, help="Id of the issuing training body.")
     @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
                   help="Per-row result CSV (default: <rows_file>.results.csv).")
-    @click.option("--jobs", type=click.IntRange(0, 16), default=0, show_default=True,
-                  help="Issuers at once; 0: the default, 1.")
+    # One issuer by default: a group's reads and writes are a handful of statements, so it keeps
+    # a core busy on either database, and a second mostly queues on the audit trail's lock
+    # (PostgreSQL) or the write lock (SQLite) and on the interpreter's (bench/issuance.py --jobs 2).
+    @click.option("--jobs", type=click.IntRange(1, 16), default=1, show_default=True,
+                  help="Issuers at once (threads; rows of one identity number stay with one).")
     @click.option("--group", type=click.IntRange(1, 1000), default=batch.GROUP, show_default=True,
                   help="Rows per transaction: an interruption loses at most this many unreported rows "
                        "(a re-run issues them).")
@@ -150,8 +140,8 @@ def register_cli(app: Flask) -> None:
 
         Each row is issued or refused on its own; the result file lists the serial or the reasons.
         Rows are committed a group at a time (--group) and their results written once committed,
-        so the file is complete up to any interruption; at the end it is put in the rows' order. Safe to re-run:
-        rows already issued by this body report their existing serial.
+        so the file is complete up to any interruption; at the end it is put in the rows' order.
+        Safe to re-run: rows already issued by this body report their existing serial.
         """
         body = db.session.get(Organization, body_id)
         if body is None or body.kind != "training_body":
@@ -177,7 +167,7 @@ def register_cli(app: Flask) -> None:
                 out.writerow(line(result))
                 fh.flush()
                 bar.update(1)
-            results = issue_rows(rows, caller, jobs or default_jobs(), written, group)
+            results = issue_rows(rows, caller, jobs, written, group)
         ordered = out_path.with_name(out_path.name + ".part")
         with ordered.open("w", encoding="utf-8", newline="") as fh:
             out = csv.writer(fh)

@@ -10,7 +10,7 @@ import hashlib
 import json
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Row, and_, bindparam, insert, inspect, literal, select
+from sqlalchemy import bindparam, insert, inspect, literal, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from training import audit
@@ -63,7 +63,8 @@ def claims(serial: str, issuer_id: str, category: str, worker, valid_until: date
            now: datetime) -> tok.CertificateClaims:
     """What a certificate's token says; ``worker``: anything with the worker's name and id_masked."""
     return tok.CertificateClaims(
-        serial=tok.parse_serial(serial), issuer_id=issuer_id, category_code=load_catalogue().category(category).token_code,
+        serial=tok.parse_serial(serial), issuer_id=issuer_id,
+        category_code=load_catalogue().category(category).token_code,
         holder_name=worker.name, holder_id_masked=worker.id_masked,
         issued_at=int(now.replace(tzinfo=timezone.utc).timestamp()),
         expires_at=tok.date_to_epoch_end(valid_until), review_due_at=tok.date_to_epoch_end(review_due))
@@ -110,12 +111,16 @@ def _event(cert: Certificate, event: str, caller, reason: str | None = None, sig
                  subject=cert.serial, detail=detail or None)
 
 
-def _held(worker_id, category, today) -> tuple:
-    """Holding a certificate of the category: valid or suspended, and not expired."""
+def still_held(today) -> tuple:
+    """A certificate still held: valid or suspended, and not expired."""
     c = _CERTS.c
     # Literal statuses, not an expanding list (which is re-rendered at every execution).
-    return (c.worker_id == worker_id, c.category == category,
-            c.status.in_((literal("valid"), literal("suspended"))), c.valid_until >= today)
+    return c.status.in_((literal("valid"), literal("suspended"))), c.valid_until >= today
+
+
+def _held(worker_id, category, today) -> tuple:
+    """Holding a certificate of the category."""
+    return (_CERTS.c.worker_id == worker_id, _CERTS.c.category == category, *still_held(today))
 
 
 _HELD_SERIAL = (select(_CERTS.c.serial, _CERTS.c.issuer_id)
@@ -133,26 +138,9 @@ def held_serial(worker_id: str, category: str):
                                              "today": china_today()}).first()
 
 
-# A worker found by identity number, with what ``held_serial`` would say, in one read: batch
-# issuance asks both for every row.
-_WORKER_HOLDING = (select(Worker, _CERTS.c.serial, _CERTS.c.issuer_id)
-                   .join_from(Worker, _CERTS, and_(*_held(Worker.id, bindparam("category"), bindparam("today"))),
-                              isouter=True)
-                   .where(Worker.id_hash == bindparam("id_hash")).limit(1))
-
-
-def worker_holding(id_hash: str, category: str) -> tuple[Worker | None, Row | None]:
-    """The worker with this identity hash (or None) and ``held_serial`` of the category for them."""
-    row = db.session.execute(_WORKER_HOLDING, {"id_hash": id_hash, "category": category,
-                                               "today": china_today()}).first()
-    if row is None:
-        return None, None
-    return row.Worker, (row if row.serial is not None else None)
-
-
-def issue_certificate(data: dict, caller, signer, base_url: str, *, unheld: bool = False) -> Certificate:
-    """``unheld``: the caller found no ``held_serial`` for the worker and category just before,
-    in this transaction (batch issuance does), so the check need not run twice."""
+def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
+    """One certificate (the API's); batch issuance is ``certificates.batch``, which makes the
+    same checks and records a group of rows at a time."""
     worker = db.session.get(Worker, data["worker_id"])
     category = load_catalogue().category(data["category"])
     now = utcnow()
@@ -165,7 +153,7 @@ def issue_certificate(data: dict, caller, signer, base_url: str, *, unheld: bool
         raise Unprocessable("The evidence does not support issuing this certificate.",
                             [field_error("evidence", p, EVIDENCE_MESSAGES[p]) for p in ev.problems])
     # Only the serial: loading the certificate would load its images and joined rows too.
-    held = None if unheld else held_serial(worker.id, category.code)
+    held = held_serial(worker.id, category.code)
     if held is not None:
         raise Conflict(f"The worker already holds certificate {held.serial} for this category; "
                        "reprint its card instead of issuing another.", serial=held.serial)

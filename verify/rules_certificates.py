@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select
 
 from certificates.models import Certificate
+from certificates.signals import Issued
 from training.catalogue import load_catalogue
 from training.db import db
 from training.evidence import credited_pieces
@@ -86,10 +86,9 @@ def on_certificate(cert, evidence=None, **_):
     """``evidence``: (attendance rows, exam rows) issuance weighed in this transaction (the
     worker's non-void attendance and exams of the category); read from the snapshot otherwise.
     One certificate is a batch of one: ``on_certificates``."""
-    on_certificates(cert.issuer_id, certificates=[SimpleNamespace(
-        serial=cert.serial, worker_id=cert.worker_id, category=cert.category, issuer_id=cert.issuer_id,
-        issued_at=cert.issued_at, evidence=cert.evidence,
-        evidence_rows=evidence if evidence is not None else _snapshot_records(cert.evidence))])
+    on_certificates(cert.issuer_id, certificates=[Issued(
+        cert.serial, cert.worker_id, cert.category, cert.issuer_id, cert.issued_at, cert.evidence,
+        evidence if evidence is not None else _snapshot_records(cert.evidence))])
 
 
 def on_certificates(_issuer, certificates=(), **_):

@@ -10,11 +10,14 @@ from pycose.keys import OKPKey
 from pycose.messages import Sign1Message
 from sqlalchemy import func, select
 
+from certificates import service
 from certificates.models import Certificate
 from certificates.token import b64url_decode, decode
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.db import db
+from training.identity import mask_id_number
+from training.models import Worker
 
 
 def _ready_numbers(w, n):
@@ -106,15 +109,15 @@ def test_pycose_verifies_an_issued_token_with_the_trust_list_key(client):
     assert tampered != raw and not bad.verify_signature()
 
 
-def test_issue_row_stores_the_certificate_its_token_event_and_audit_entry(client):
-    from certificates.cli import issue_row
+def test_issuing_one_row_stores_the_certificate_its_token_event_and_audit_entry(client):
+    from certificates.batch import issue_group
     from certificates.models import CertificateEvent, CertificateToken
     from training.auth import Caller
     from training.models import AuditEntry
     w = f.World(client)
     number = _ready_numbers(w, 1)[0]
     caller = Caller("cli", w.body.id, "training_body", "", None, None)
-    masked, outcome, serial = issue_row({"id_number": number, "category": "welding"}, caller)
+    ((masked, outcome, serial),) = issue_group([{"id_number": number, "category": "welding"}], caller)
     assert outcome == "issued" and masked.count("*") == 8
     db.session.remove()
     cert = db.session.get(Certificate, serial)
@@ -123,39 +126,33 @@ def test_issue_row_stores_the_certificate_its_token_event_and_audit_entry(client
     assert db.session.scalar(select(CertificateToken.serial)) == serial
     assert db.session.scalars(select(CertificateEvent.event).where(CertificateEvent.serial == serial)).all() == ["issued"]
     assert db.session.scalar(select(AuditEntry.subject).where(AuditEntry.event == "certificate.issued")) == serial
-    assert issue_row({"id_number": number, "category": "welding"}, caller) == (masked, "already_issued", serial)
+    assert issue_group([{"id_number": number, "category": "welding"}], caller) == [(masked, "already_issued", serial)]
 
 
-def test_issue_row_for_a_certificate_another_body_issued_is_a_conflict(client):
-    from certificates.cli import issue_row
+def test_a_row_for_a_certificate_another_body_issued_is_a_conflict(client):
+    from certificates.batch import issue_group
     from training.auth import Caller
     w = f.World(client)
     number = _ready_numbers(w, 1)[0]
     other = f.org(w.reg, "training_body", "第二培训学校")
     f.accredit(w.reg, other, ["welding"])
-    first = issue_row({"id_number": number, "category": "welding"}, Caller("cli", w.body.id, "training_body", "",
-                                                                           None, None))
-    again = issue_row({"id_number": number, "category": "welding"}, Caller("cli", other.id, "training_body", "",
-                                                                           None, None))
+    row = {"id_number": number, "category": "welding"}
+    (first,) = issue_group([row], Caller("cli", w.body.id, "training_body", "", None, None))
+    (again,) = issue_group([row], Caller("cli", other.id, "training_body", "", None, None))
     assert first[1] == "issued" and again[1:] == ("refused", "Conflict")
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
 
 
-def test_worker_holding_reads_the_worker_and_the_held_certificate_together(client):
+def test_held_serial_reads_the_held_certificate_of_the_category(client):
     from flask import current_app
-
-    from certificates import service
     w = f.World(client)
     number = _ready_numbers(w, 1)[0]
     id_hash = current_app.extensions["identity"].lookup_hash(number)
-    assert service.worker_holding("0" * 64, "welding") == (None, None)
-    worker, held = service.worker_holding(id_hash, "welding")
-    assert worker.id_hash == id_hash and held is None
+    worker = db.session.scalar(select(Worker).where(Worker.id_hash == id_hash))
+    assert service.held_serial(worker.id, "welding") is None
     serial = issue(w, {"id": worker.id}).get_json()["serial"]
-    worker, held = service.worker_holding(id_hash, "welding")
-    assert (held.serial, held.issuer_id) == (serial, w.body.id)
     assert tuple(service.held_serial(worker.id, "welding")) == (serial, w.body.id)
-    assert service.worker_holding(id_hash, "electrician_low_voltage")[1] is None
+    assert service.held_serial(worker.id, "electrician_low_voltage") is None
 
 
 def test_issue_batch_with_parallel_issuers(client, runner, tmp_path):
@@ -190,9 +187,7 @@ def test_issue_rows_stops_on_an_unexpected_error_and_keeps_what_it_reported(clie
     from certificates import batch, cli
     from certificates.models import CertificateEvent, CertificateToken
     from training.audit import verify_chain
-    from training.models import Worker
     from training.auth import Caller
-    from training.identity import mask_id_number
     w = f.World(client)
     ready = _ready_numbers(w, 6)
     broken = mask_id_number(ready[2])
