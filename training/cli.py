@@ -1,4 +1,4 @@
-"""Commands of the bottom layer: bootstrap, schema upgrade, the audit check.
+"""Commands of the bottom layer: bootstrap, schema upgrade, pruning, the audit check.
 
 Every command has help text; long ones show progress; errors are readable sentences with a
 non-zero exit status, never a traceback for bad input.
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from . import audit
 from .catalogue import EMPLOYER_KINDS
 from .db import db
+from .http import prune_idempotency
 from .identity import generate_credit_code
 from .models import Organization
 from .service import issue_api_key
@@ -76,6 +77,16 @@ def register_cli(app: Flask) -> None:
         """Apply any pending schema migrations (safe to run at every deploy)."""
         upgrade_schema()
         click.echo("schema is up to date")
+
+    @app.cli.command("prune")
+    def prune_cmd():
+        """Delete idempotency records past their lifetime (IDEMPOTENCY_TTL_HOURS, 24 by default).
+
+        Safe to run at any time (from cron, say); a pruned key is treated as new.
+        """
+        gone = prune_idempotency()
+        db.session.commit()
+        click.echo(f"pruned {gone} idempotency records older than {app.config['IDEMPOTENCY_TTL_HOURS']:g} hours")
 
     @app.cli.command("audit-verify")
     def audit_verify_cmd():

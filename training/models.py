@@ -161,15 +161,16 @@ class Exam(db.Model):
 
 
 class IdempotencyRecord(db.Model):
-    """A created response kept under its Idempotency-Key, committed with the work it describes."""
+    """A created response kept under its Idempotency-Key, committed with the work it describes,
+    for ``IDEMPOTENCY_TTL_HOURS``; secrets in the response are kept as null."""
     __tablename__ = "idempotency_records"
     organization_id: Mapped[str] = mapped_column(ID, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     endpoint: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(Text)  # the answer as replayed: never a secret (training/http.py)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)  # pruned by age
 
 
 class AuditEntry(db.Model):

@@ -87,7 +87,7 @@ def get_organization(org_id):
      status=201, tags=["organisations"], errors=("400", "404", "422"))
 @require()
 @write
-@idempotent
+@idempotent(secrets_in=("api_key",))
 def create_api_key(org_id):
     org = service.get_or_404(Organization, org_id, "organisation")
     data = ApiKeyCreateRequestSchema().load(json_body())
