@@ -1,4 +1,5 @@
-"""Commands of the bottom layer: bootstrap, schema upgrade, pruning, the audit check.
+"""Commands of the bottom layer: bootstrap, schema upgrade, pruning (the audit check needs the
+regulator's key, so ``audit-verify`` lives in certificates/cli.py).
 
 Every command has help text; long ones show progress; errors are readable sentences with a
 non-zero exit status, never a traceback for bad input.
@@ -12,7 +13,6 @@ from flask import Flask
 from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import select
 
-from . import audit
 from .catalogue import EMPLOYER_KINDS
 from .db import db
 from .http import prune_idempotency
@@ -87,18 +87,6 @@ def register_cli(app: Flask) -> None:
         gone = prune_idempotency()
         db.session.commit()
         click.echo(f"pruned {gone} idempotency records older than {app.config['IDEMPOTENCY_TTL_HOURS']:g} hours")
-
-    @app.cli.command("audit-verify")
-    def audit_verify_cmd():
-        """Check the hash chain of the audit trail; exit status 1 if any entry was altered."""
-        with click.progressbar(length=db.session.query(audit.AuditEntry).count(),
-                               label="checking audit trail") as bar:
-            intact, checked, bad = audit.verify_chain(progress=bar.update)
-        if intact:
-            click.echo(f"audit trail intact: {checked} entries")
-        else:
-            click.echo(f"audit trail BROKEN at entry {bad} (after {checked} good entries)", err=True)
-            raise SystemExit(1)
 
 
 __all__ = ["register_cli", "bootstrap", "upgrade_schema", "EMPLOYER_KINDS"]

@@ -187,6 +187,18 @@ class AuditEntry(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCheckpoint(db.Model):
+    """A signed checkpoint of the audit chain's head (certificates/audit_checkpoints.py makes it).
+    Only a copy: what anchors the chain are the copies outside this database, the published
+    endpoint's and the append-only file's."""
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    size: Mapped[int] = mapped_column(Integer, unique=True)  # entries covered: seq 1..size
+    head: Mapped[str] = mapped_column(String(64))  # hash of entry ``size``
+    made_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    document: Mapped[str] = mapped_column(Text)  # the signed JSON, byte for byte as published
+
+
 class Meta(db.Model):
     """Small counters other layers poll cheaply (e.g. the key table's generation)."""
     __tablename__ = "meta"
