@@ -215,7 +215,9 @@ def _gather(files: list[str]) -> list[tuple[dict, list[str]]]:
     sources += [(path, read_checkpoints(path)) for path in files]
     for source, docs in sources:
         for doc in docs:
-            entry = found.setdefault(json.dumps(doc["signature"], sort_keys=True), (doc, []))
+            # The whole document, not its signature: a copy with the same signature but another
+            # head is a different (forged) checkpoint and must be checked on its own.
+            entry = found.setdefault(json.dumps(doc, sort_keys=True, ensure_ascii=False), (doc, []))
             if source not in entry[1]:
                 entry[1].append(source)
     return sorted(found.values(), key=lambda e: (e[0]["size"], str(e[0].get("issued_at"))))
