@@ -198,10 +198,11 @@ def _keys(pinned: list[bytes] | None) -> dict[str, bytes]:
 
 def _signed(doc: dict, keys: dict[str, bytes]) -> bool:
     sig = doc["signature"]
-    public = keys.get(sig.get("kid"))
+    kid = sig.get("kid")
+    public = keys.get(kid) if isinstance(kid, str) else None
     if public is None:
         return False
-    try:
+    try:  # rfc8785's refusals (a number it cannot write) are ValueErrors too
         Ed25519PublicKey.from_public_bytes(public).verify(tok.b64url_decode(sig.get("value")),
                                                           tok.sign_document_bytes(doc))
         return True
