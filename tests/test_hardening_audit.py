@@ -186,3 +186,5 @@ def test_audit_checkpoint_endpoint_404_before_any(client, runner, trail):
     assert client.get("/api/v1/audit/checkpoints").get_json() == {"items": [], "next_cursor": None}
     none = runner.invoke(args=["audit-checkpoint"])
     assert none.exit_code == 2 and "bootstrap" in none.output
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert {"/api/v1/audit/checkpoint", "/api/v1/audit/checkpoints"} <= set(paths)
