@@ -83,7 +83,8 @@ def get_organization(org_id):
 
 
 @bp.post(f"{API}/organizations/<org_id>/api-keys")
-@doc("Issue an API key (shown once)", body=ApiKeyCreateRequestSchema, response=ApiKeyCreatedSchema,
+@doc("Issue an API key (shown once: a replay under the same Idempotency-Key answers the same key_id with "
+     "api_key null and a detail)", body=ApiKeyCreateRequestSchema, response=ApiKeyCreatedSchema,
      status=201, tags=["organisations"], errors=("400", "404", "422"))
 @require()
 @write
