@@ -22,6 +22,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     register_cli(app)
     accreditation_changed.connect(_on_accreditation, weak=False)
+    from . import audit_checkpoints
+    audit_checkpoints.init_app(app)  # the audit trail's head, signed now and then
 
 
 def _on_accreditation(acc, **_):

@@ -1,4 +1,5 @@
-"""Commands of the certificates layer: batch issuance, key rotation, marking a key compromised.
+"""Commands of the certificates layer: batch issuance, key rotation, marking a key compromised,
+the audit trail's signed checkpoints and its check against them.
 
 Each command has help text; batch issuance shows a progress bar and writes a per-row result
 file; every row stands alone and a re-run is safe (a row already issued reports its serial).
@@ -19,9 +20,9 @@ from training.auth import Caller
 from training.db import db
 from training.errors import ApiError
 from training.identity import IdentityError, normalize_id_number
-from training.models import Organization
+from training.models import AuditEntry, Organization
 
-from . import batch, keys
+from . import audit_checkpoints, batch, keys
 from . import token as tok
 
 
@@ -210,3 +211,50 @@ def register_cli(app: Flask) -> None:
             raise click.UsageError(err.detail)
         db.session.commit()
         click.echo(f"key {kid} marked compromised at {key.compromised_at.isoformat()}Z")
+
+    @app.cli.command("audit-checkpoint")
+    def audit_checkpoint():
+        """Sign a checkpoint of the audit trail's head now, by the regulator's list key.
+
+        It is kept in the database and appended to AUDIT_CHECKPOINT_FILE, and printed: ship the
+        file (or copies of GET /api/v1/audit/checkpoints) where the database's admins cannot write.
+        """
+        try:
+            row = audit_checkpoints.make_checkpoint(current_app.extensions["signer"])
+        except ApiError as err:
+            raise click.UsageError(err.detail)
+        if row is None:
+            click.echo("the audit trail is empty: nothing to checkpoint")
+            return
+        db.session.commit()
+        click.echo(row.document)
+
+    @app.cli.command("audit-verify")
+    @click.option("--checkpoints", "files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                  help="More checkpoints: a copy of the file, or a saved answer of the checkpoint endpoints "
+                       "(repeatable).")
+    @click.option("--public-key", "pinned", multiple=True,
+                  help="The regulator's published list key (base64url, the trust list's issuer.x) to check "
+                       "signatures with, instead of the keys in the database (repeatable).")
+    def audit_verify(files: tuple[str, ...], pinned: tuple[str, ...]):
+        """Check the audit trail's hash chain, and check it against every signed checkpoint found
+        (the database's, AUDIT_CHECKPOINT_FILE's, each --checkpoints file's); exit status 1 if an
+        entry was altered, the trail was re-chained or truncated, or a checkpoint is not genuine.
+        """
+        try:
+            keys_given = [tok.b64url_decode(x) for x in pinned]
+            if any(len(k) != 32 for k in keys_given):
+                raise ValueError
+        except ValueError:
+            raise click.UsageError("--public-key must be a 32-byte Ed25519 key in base64url, as issuer.x")
+        kept = current_app.config.get("AUDIT_CHECKPOINT_FILE")
+        files = ([kept] if kept and Path(kept).is_file() else []) + list(files)
+        with click.progressbar(length=db.session.query(AuditEntry).count(),
+                               label="checking audit trail", file=sys.stderr) as bar:
+            try:
+                result = audit_checkpoints.check_trail(files, keys_given or None, progress=bar.update)
+            except (OSError, ValueError) as err:
+                raise click.UsageError(f"cannot read the checkpoints: {err}")
+        click.echo(result.message, err=not result.ok)
+        if not result.ok:
+            raise SystemExit(1)

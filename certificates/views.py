@@ -1,4 +1,5 @@
-"""HTTP views of certificates: issue, read, images and card, status changes, review, lists."""
+"""HTTP views of certificates: issue, read, images and card, status changes, review, lists, and
+the audit trail's signed checkpoints."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
@@ -8,7 +9,7 @@ from training.catalogue import load_catalogue
 from training.http import idempotent, json_body, json_response, write
 from training.openapi import doc
 
-from . import lists, service
+from . import audit_checkpoints, lists, service
 from .card import CardData, render_card
 from .schemas import CertificateIssuerSchema, IssueRequestSchema, ReasonRequestSchema, StatusSchema
 
@@ -125,3 +126,19 @@ def trust_list():
 @write
 def status_list():
     return json_response(lists.status_list(_signer()), headers={"Cache-Control": "public, max-age=60"})
+
+
+@bp.get("/api/v1/audit/checkpoint")
+@doc("The newest signed checkpoint of the audit trail: entry count (size), the last entry's hash (head) and "
+     "issued_at, signed by the regulator like the lists", tags=["lists"], errors=("404",))
+def audit_checkpoint():
+    return json_response(audit_checkpoints.latest(), headers={"Cache-Control": "public, max-age=60"})
+
+
+@bp.get("/api/v1/audit/checkpoints")
+@doc("Signed checkpoints of the audit trail, newest first: keep copies, they are what a rewritten trail "
+     "cannot match (flask audit-verify --checkpoints)", tags=["lists"],
+     query={"limit": {"type": "integer", "minimum": 1, "maximum": 500}, "cursor": {"type": "string"}},
+     errors=("400",))
+def audit_checkpoints_list():
+    return json_response(audit_checkpoints.recent(), headers={"Cache-Control": "public, max-age=60"})

@@ -53,7 +53,9 @@ def _app(request, tmp_path_factory):
     else:
         url = _fresh_pg_database(worker)
     app = create_app({**SECRETS, "DATABASE_URL": url, "PUBLIC_BASE_URL": "https://verify.example.test",
-                      "RATE_LIMIT_VERIFY": "off", "TESTING": True})
+                      "RATE_LIMIT_VERIFY": "off", "TESTING": True,
+                      # Checkpoints of the audit trail go to a file: the test run's, not instance/'s.
+                      "AUDIT_CHECKPOINT_FILE": str(tmp_path_factory.mktemp("audit") / "checkpoints.jsonl")})
     with app.app_context():
         # The models make the test schema, so work in progress needs no migration yet;
         # tests/test_migrations.py holds the migrations to the models.

@@ -58,7 +58,7 @@ def make_app(url: str, **extra):
     from training.db import db
     from wsgi import create_app
     app = create_app({**SECRETS, "DATABASE_URL": url, "PUBLIC_BASE_URL": BASE_URL,
-                      "RATE_LIMIT_VERIFY": "off", **extra})
+                      "RATE_LIMIT_VERIFY": "off", "AUDIT_CHECKPOINT_FILE": os.devnull, **extra})
     with app.app_context():
         db.create_all()
         stamp()
@@ -82,7 +82,8 @@ class Server:
     def start(self) -> "Server":
         env = {**os.environ, **SECRETS, "DATABASE_URL": self.url, "PUBLIC_BASE_URL": BASE_URL,
                "RATE_LIMIT_VERIFY": "off", "BIND": f"127.0.0.1:{self.port}", "ANZHENG_ENV": "production",
-               **self.extra_env}
+               # A throwaway database's audit checkpoints must not land in the developer's instance/.
+               "AUDIT_CHECKPOINT_FILE": os.devnull, **self.extra_env}
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "scripts/gunicorn.conf.py"), *self.args, "wsgi:app"],

@@ -4,18 +4,31 @@ Security-relevant events (key use and creation, issuance, revocation, accreditat
 failed authentication) are appended in the same transaction as the change they describe. Editing
 or deleting any stored entry breaks the chain, which ``verify_chain`` (and ``flask audit-verify``)
 detects. Nothing here ever updates or deletes a row.
+
+The chain alone cannot stop whoever can write the table from editing an entry and re-chaining
+every later one: an unkeyed hash (or one keyed by a secret of this server) is recomputed as
+easily. So each append sends ``appended``, and the certificates layer answers with a checkpoint
+of the head signed by the regulator and kept outside this table (certificates/audit_checkpoints.py);
+``verify_chain`` hands back the hashes at the sizes those checkpoints name. This module signs
+nothing and never imports the layer above.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 
+from blinker import Namespace
 from sqlalchemy import insert, select
 
 from .db import db, utcnow
 from .models import AuditEntry, Meta
 
 GENESIS = "0" * 64
+
+# The trail's own signal (sender: None; size, head): sent after each append, in its transaction
+# and under its lock, so a receiver that checkpoints the head sees no other append in between.
+appended = Namespace().signal("audit-appended")
 
 
 def _digest(prev: str, seq: int, at, event: str, actor_org, actor_key, subject, detail: str) -> str:
@@ -31,6 +44,7 @@ _HEAD = select(_META.c.value).where(_META.c.key == "audit_head")
 _HEAD_LOCKED = _HEAD.with_for_update()
 _NEW_HEAD = insert(_META).values(key="audit_head", value=0)
 _LAST = select(_ENTRIES.c.seq, _ENTRIES.c.hash).order_by(_ENTRIES.c.seq.desc()).limit(1)
+_LAST_AT = select(_ENTRIES.c.seq, _ENTRIES.c.hash, _ENTRIES.c.at).order_by(_ENTRIES.c.seq.desc()).limit(1)
 _APPEND = insert(_ENTRIES)
 
 
@@ -71,10 +85,23 @@ def record_many(entries: list[dict]) -> None:
                      "subject": subject, "detail": body, "prev_hash": prev, "hash": digest})
         seq, prev = seq + 1, digest
     db.session.execute(_APPEND, rows)
+    if appended.receivers:
+        appended.send(None, size=seq - 1, head=prev)
 
 
-def verify_chain(batch: int = 5000, progress=None) -> tuple[bool, int, int | None]:
-    """Walk the chain: (intact, entries checked, first bad seq)."""
+def head() -> tuple[int, str, datetime | None]:
+    """The chain's newest entry as (size, hash, time), read under the append lock so that no
+    append comes in between before this transaction ends; (0, GENESIS, None) when empty."""
+    db.session.flush()
+    _lock_head()
+    last = db.session.execute(_LAST_AT).first()
+    return (last[0], last[1], last[2]) if last else (0, GENESIS, None)
+
+
+def verify_chain(batch: int = 5000, progress=None, heads: dict | None = None) -> tuple[bool, int, int | None]:
+    """Walk the chain: (intact, entries checked, first bad seq). ``heads`` maps sizes (entry
+    counts) to None; each size the walk reaches gets the hash of its last entry, to compare with
+    a checkpoint of that size."""
     prev, expected_seq, checked = GENESIS, 1, 0
     last_seq = 0
     while True:
@@ -88,5 +115,7 @@ def verify_chain(batch: int = 5000, progress=None) -> tuple[bool, int, int | Non
             if not good:
                 return False, checked, e.seq
             prev, expected_seq, checked, last_seq = e.hash, e.seq + 1, checked + 1, e.seq
+            if heads is not None and e.seq in heads:
+                heads[e.seq] = e.hash
         if progress:
             progress(len(rows))

@@ -1,4 +1,5 @@
-"""Commands of the bottom layer: bootstrap, schema upgrade, the audit check.
+"""Commands of the bottom layer: bootstrap, schema upgrade, pruning (the audit check needs the
+regulator's key, so ``audit-verify`` lives in certificates/cli.py).
 
 Every command has help text; long ones show progress; errors are readable sentences with a
 non-zero exit status, never a traceback for bad input.
@@ -12,9 +13,9 @@ from flask import Flask
 from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import select
 
-from . import audit
 from .catalogue import EMPLOYER_KINDS
 from .db import db
+from .http import prune_idempotency
 from .identity import generate_credit_code
 from .models import Organization
 from .service import issue_api_key
@@ -77,17 +78,15 @@ def register_cli(app: Flask) -> None:
         upgrade_schema()
         click.echo("schema is up to date")
 
-    @app.cli.command("audit-verify")
-    def audit_verify_cmd():
-        """Check the hash chain of the audit trail; exit status 1 if any entry was altered."""
-        with click.progressbar(length=db.session.query(audit.AuditEntry).count(),
-                               label="checking audit trail") as bar:
-            intact, checked, bad = audit.verify_chain(progress=bar.update)
-        if intact:
-            click.echo(f"audit trail intact: {checked} entries")
-        else:
-            click.echo(f"audit trail BROKEN at entry {bad} (after {checked} good entries)", err=True)
-            raise SystemExit(1)
+    @app.cli.command("prune")
+    def prune_cmd():
+        """Delete idempotency records past their lifetime (IDEMPOTENCY_TTL_HOURS, 24 by default).
+
+        Safe to run at any time (from cron, say); a pruned key is treated as new.
+        """
+        gone = prune_idempotency()
+        db.session.commit()
+        click.echo(f"pruned {gone} idempotency records older than {app.config['IDEMPOTENCY_TTL_HOURS']:g} hours")
 
 
 __all__ = ["register_cli", "bootstrap", "upgrade_schema", "EMPLOYER_KINDS"]

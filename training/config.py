@@ -76,6 +76,14 @@ def load(overrides: dict | None = None) -> dict:
                                   "high": float(env.get("INSPECT_MAX_AGE_HOURS_HIGH", "8"))},
         "FINDINGS_RULES_FILE": env.get("FINDINGS_RULES_FILE") or None,
         "SCAN_RETENTION_DAYS": int(env.get("SCAN_RETENTION_DAYS", str(3 * 365))),
+        # Idempotency records replay for this long, then go (pruned about every Nth new record and by `flask prune`).
+        "IDEMPOTENCY_TTL_HOURS": float(env.get("IDEMPOTENCY_TTL_HOURS", "24")),
+        "IDEMPOTENCY_PRUNE_EVERY": int(env.get("IDEMPOTENCY_PRUNE_EVERY", "100")),
+        # Signed checkpoints of the audit chain's head: made on an append when the newest is older
+        # than the minutes or this many entries behind (0 turns that trigger off), kept in the file too.
+        "AUDIT_CHECKPOINT_MINUTES": float(env.get("AUDIT_CHECKPOINT_MINUTES", "10")),
+        "AUDIT_CHECKPOINT_ENTRIES": int(env.get("AUDIT_CHECKPOINT_ENTRIES", "10000")),
+        "AUDIT_CHECKPOINT_FILE": env.get("AUDIT_CHECKPOINT_FILE") or str(INSTANCE / "audit-checkpoints.jsonl"),
         # Documented body cap (API.md: at most 1 MiB). Batches of 1,000 items fit under it.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,

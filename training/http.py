@@ -9,16 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 
-from flask import Response, request
-from sqlalchemy import and_, or_
+from flask import Response, current_app, request
+from sqlalchemy import and_, delete, or_
 from sqlalchemy.exc import IntegrityError
 
 from .auth import current_caller
-from .db import db
+from .db import db, utcnow
 from .errors import BadRequest, Conflict
 from .models import IdempotencyRecord
 
@@ -73,12 +74,66 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
     return json_response(json.loads(record.body), record.status, {"Idempotent-Replayed": "true"})
 
 
-def idempotent(view):
+def _kept_body(response: Response, secrets_in: tuple[str, ...]) -> str:
+    """The body to keep for replays: the response without its secrets (a secret is shown once;
+    a table that outlives the request must not hold it), with a ``detail`` saying so."""
+    text = response.get_data(as_text=True)
+    if not secrets_in:
+        return text
+    body = json.loads(text)
+    hidden = [name for name in secrets_in if isinstance(body, dict) and body.get(name) is not None]
+    if not hidden:
+        return text
+    body.update(dict.fromkeys(hidden, None))
+    body["detail"] = (f"A replay of the first answer: {', '.join(hidden)} was shown once, in that answer, "
+                      "and is not kept.")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=current_app.config.get("IDEMPOTENCY_TTL_HOURS", 24))
+
+
+def prune_idempotency(now: datetime | None = None) -> int:
+    """Delete idempotency records past their lifetime (``IDEMPOTENCY_TTL_HOURS``); how many went."""
+    cutoff = (now or utcnow()) - _ttl()
+    return db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount
+
+
+def _claim(org: str, key: str, digest: str) -> IdempotencyRecord | Response:
+    """This key's row, inserted before the work; or the replay of the first answer. An expired
+    record is gone: the key is new again."""
+    found = db.session.get(IdempotencyRecord, (org, key))
+    if found is not None and found.created_at >= utcnow() - _ttl():
+        return _replay(found, digest)
+    if found is not None:
+        db.session.delete(found)
+        db.session.flush()
+    every = current_app.config.get("IDEMPOTENCY_PRUNE_EVERY", 100)
+    if every and secrets.randbelow(every) == 0:  # cheap: one indexed delete now and then
+        prune_idempotency()
+    record = IdempotencyRecord(organization_id=org, key=key, endpoint=request.path,
+                               request_hash=digest, status=0, body="")
+    db.session.add(record)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return _replay(db.session.get(IdempotencyRecord, (org, key)), digest)
+    return record
+
+
+def idempotent(view=None, *, secrets_in: tuple[str, ...] = ()):
     """Honour Idempotency-Key: the same key and body return the first response again.
 
     The key's row is inserted before the work and committed with it, so concurrent retries wait
     on the row's unique key and then replay the first answer instead of doing the work twice.
+    ``secrets_in`` names response fields that hold a secret: the kept body has them as null, so
+    a replay answers the same ids without the secret. Records live ``IDEMPOTENCY_TTL_HOURS``.
     """
+    if view is None:
+        return lambda v: idempotent(v, secrets_in=secrets_in)
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get("Idempotency-Key")
@@ -89,19 +144,11 @@ def idempotent(view):
         caller = current_caller()
         org = caller.org_id if caller else "-"
         digest = hashlib.sha256(request.path.encode() + b"\0" + request.get_data(cache=True)).hexdigest()
-        found = db.session.get(IdempotencyRecord, (org, key))
-        if found is not None:
-            return _replay(found, digest)
-        record = IdempotencyRecord(organization_id=org, key=key, endpoint=request.path,
-                                   request_hash=digest, status=0, body="")
-        db.session.add(record)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
-            return _replay(db.session.get(IdempotencyRecord, (org, key)), digest)
+        record = _claim(org, key, digest)
+        if isinstance(record, Response):
+            return record
         response = view(*args, **kwargs)
-        record.status, record.body = response.status_code, response.get_data(as_text=True)
+        record.status, record.body = response.status_code, _kept_body(response, secrets_in)
         return response
     return wrapper
 

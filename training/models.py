@@ -161,15 +161,16 @@ class Exam(db.Model):
 
 
 class IdempotencyRecord(db.Model):
-    """A created response kept under its Idempotency-Key, committed with the work it describes."""
+    """A created response kept under its Idempotency-Key, committed with the work it describes,
+    for ``IDEMPOTENCY_TTL_HOURS``; secrets in the response are kept as null."""
     __tablename__ = "idempotency_records"
     organization_id: Mapped[str] = mapped_column(ID, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     endpoint: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(Text)  # the answer as replayed: never a secret (training/http.py)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)  # pruned by age
 
 
 class AuditEntry(db.Model):
@@ -184,6 +185,18 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(db.Model):
+    """A signed checkpoint of the audit chain's head (certificates/audit_checkpoints.py makes it).
+    Only a copy: what anchors the chain are the copies outside this database, the published
+    endpoint's and the append-only file's."""
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    size: Mapped[int] = mapped_column(Integer, unique=True)  # entries covered: seq 1..size
+    head: Mapped[str] = mapped_column(String(64))  # hash of entry ``size``
+    made_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    document: Mapped[str] = mapped_column(Text)  # the signed JSON, byte for byte as published
 
 
 class Meta(db.Model):

@@ -53,7 +53,9 @@ class ApiKeyCreateRequestSchema(Schema):
 
 class ApiKeyCreatedSchema(Schema):
     key_id = fields.String()
-    api_key = fields.String()
+    # Shown once: a replay under the same Idempotency-Key answers null and says so in ``detail``.
+    api_key = fields.String(allow_none=True)
+    detail = fields.String()
     organization_id = fields.String()
     holder = fields.Nested(HolderSchema, allow_none=True)
     expires_at = UtcDateTime(allow_none=True)

@@ -83,11 +83,12 @@ def get_organization(org_id):
 
 
 @bp.post(f"{API}/organizations/<org_id>/api-keys")
-@doc("Issue an API key (shown once)", body=ApiKeyCreateRequestSchema, response=ApiKeyCreatedSchema,
+@doc("Issue an API key (shown once: a replay under the same Idempotency-Key answers the same key_id with "
+     "api_key null and a detail)", body=ApiKeyCreateRequestSchema, response=ApiKeyCreatedSchema,
      status=201, tags=["organisations"], errors=("400", "404", "422"))
 @require()
 @write
-@idempotent
+@idempotent(secrets_in=("api_key",))
 def create_api_key(org_id):
     org = service.get_or_404(Organization, org_id, "organisation")
     data = ApiKeyCreateRequestSchema().load(json_body())

@@ -41,3 +41,23 @@ def test_record_writes_pending_changes_before_the_entry(app):
                                   ).scalar() == 7
     db.session.rollback()
     assert db.session.scalar(select(AuditEntry)) is None
+
+
+def test_record_sends_the_new_head_and_verify_chain_hands_back_heads(app):
+    seen = []
+
+    def receiver(_sender, size, head, **_):
+        seen.append((size, head))
+    audit.appended.connect(receiver)
+    try:
+        audit.record_many([{"event": "test.a"}, {"event": "test.b"}])
+        audit.record("test.c")
+    finally:
+        audit.appended.disconnect(receiver)
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+    assert seen == [(2, entries[1].hash), (3, entries[2].hash)]
+    assert audit.head()[:2] == (3, entries[2].hash)
+    heads = {1: None, 3: None, 7: None}
+    assert audit.verify_chain(batch=2, heads=heads) == (True, 3, None)
+    assert heads == {1: entries[0].hash, 3: entries[2].hash, 7: None}
