@@ -3,10 +3,15 @@
 Measures, in one process and interleaved (so a noisy neighbour slows every contender alike):
 bare PyNaCl verify of the token's Sig_structure, bare cryptography (OpenSSL) verify of the
 same, `check_token` on the token bytes and `verify_offline` on the QR text. Prints medians of
-several runs and the ratio that matters, check_token / PyNaCl (target >= 0.85). It measures
-only; it must not be imported by the service. Run: .venv/bin/python bench/offline_verify.py
+several runs and the ratio that matters, check_token / PyNaCl (target >= 0.85). Then the status
+list at a province's scale: its bytes with one compromised key that had signed 100,000 tokens, the
+time to index it, and what a token under that key costs (the digest and the pin lookup). It
+measures only; it must not be imported by the service. Run: .venv/bin/python bench/offline_verify.py
 """
 
+import hashlib
+import json
+import os
 import statistics
 import sys
 import time
@@ -20,8 +25,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  
 from nacl.bindings import crypto_sign_open  # noqa: E402
 from nacl.signing import VerifyKey  # noqa: E402
 
-from certificates.token import date_to_epoch_end, decode, qr_text  # noqa: E402
+from certificates.lists import pinned_tokens  # noqa: E402
+from certificates.token import date_to_epoch_end, decode, qr_text, sign_document_bytes  # noqa: E402
 from tests.tokens import (  # noqa: E402
+    compromised_entry,
     key_entry,
     make_claims,
     make_key,
@@ -31,6 +38,7 @@ from tests.tokens import (  # noqa: E402
 )
 from verify.verdict import StatusIndex, TrustIndex, check_token, verify_offline  # noqa: E402
 
+PINNED = 100_000
 ROUNDS = 31
 BATCH = 300
 NOW = date_to_epoch_end(date(2025, 8, 1))
@@ -112,5 +120,34 @@ def main() -> None:
           f"({text[:32]}...), QR version {qr_version(text)} at error correction M")
 
 
+def status_list_at_scale() -> None:
+    """One compromised key that had signed PINNED tokens: the document's size and the cost of
+    a token under that key, which alone pays for the digest."""
+    root, key = make_key(), make_key()
+    claims = make_claims()
+    token = sign_token(key, claims)
+    hashes = [hashlib.sha256(token).digest()] + [os.urandom(32) for _ in range(PINNED - 1)]
+    entry = {**compromised_entry(key), "pinned_tokens": pinned_tokens(hashes)}  # the service's packing
+    doc = status_document(root, compromised_keys=[entry])
+    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    start = time.perf_counter()
+    status = StatusIndex.from_document(doc)
+    indexed = time.perf_counter() - start
+    start = time.perf_counter()
+    sign_document_bytes(doc)
+    canonical = time.perf_counter() - start
+    trust = TrustIndex.from_document(trust_document(root, key_entry(
+        key, status="compromised", compromised_at="2025-05-01T00:00:00Z")))
+    assert check_token(token, trust, status, NOW).result == "valid"
+    assert check_token(sign_token(key, make_claims(serial=claims.serial, holder_name="张三")), trust, status,
+                       NOW).reasons == ("compromised_key",)
+    pinned = statistics.median(seconds_per_call(lambda: check_token(token, trust, status, NOW)) for _ in range(9))
+    print(f"\nstatus list with one compromised key and {PINNED:,} pinned tokens: {len(body):,} bytes "
+          f"({len(body) / PINNED:.1f} per token; {len(body) / 2**20:.2f} MiB); indexed in {indexed * 1e3:.0f} ms, "
+          f"canonicalised for its signature in {canonical * 1e3:.0f} ms")
+    print(f"check_token on a pinned token under that key: {pinned * 1e6:.1f} us/call")
+
+
 if __name__ == "__main__":
     main()
+    status_list_at_scale()

@@ -139,7 +139,7 @@ def _write(planned, caller, now, today) -> None:
                       "status": "valid", "status_reason": None, "status_at": None, "token": token,
                       "qr_text": text, "qr_version": version, "qr_png": png, "qr_svg": svg, "evidence": evidence,
                       "open_findings": 0, "confirmed_findings": 0, "created_at": utcnow()})
-        tokens.append({"token_hash": hashlib.sha256(token).digest(), "serial": serial, "signed_at": now})
+        tokens.append({"token_hash": hashlib.sha256(token).digest(), "serial": serial, "signed_at": now, "kid": kid})
         events.append({"serial": serial, "event": "issued", "reason": None, "by_org": caller.org_id,
                        "by_key": caller.key_id})
         entries.append({"event": "certificate.issued", "actor_org": caller.org_id, "actor_key": caller.key_id,

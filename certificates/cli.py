@@ -199,7 +199,7 @@ def register_cli(app: Flask) -> None:
     def compromise_key(kid: str):
         """Mark a key compromised (KID in base64url, as on the trust list).
 
-        From now on every token it signed is refused except the serials recorded before now.
+        From now on every token it signed is refused except the tokens recorded before now.
         """
         try:
             raw = tok.b64url_decode(kid)

@@ -2,7 +2,7 @@
 
 Works only with public parts and rows; making a key pair and signing are the signer's. A rotated
 key stays on the trust list as ``retired`` for the certificates it signed; a compromised one
-stays as ``compromised``, and only serials the registry recorded before the compromise pass.
+stays as ``compromised``, and only tokens the registry recorded before the compromise pass.
 """
 from __future__ import annotations
 

@@ -3,14 +3,16 @@
 The trust list carries every signing key ever used for certificates (active, retired or
 compromised) with its organisation and that organisation's accreditation periods, so a verifier
 can decide ``issuer_not_accredited`` at signing time. The status list carries revoked and
-suspended serials and, for each compromised key, the serials the registry recorded before the
-compromise. Both carry ``issued_at`` so a cached copy's age is known.
+suspended serials and, for each compromised key, a digest of each token the registry recorded it
+signing before the compromise (never serials alone: whoever holds the stolen key can sign fresh
+claims under a listed serial). Both carry ``issued_at`` so a cached copy's age is known. Reads
+only; signing is the signer's.
 """
 from __future__ import annotations
 
 from datetime import timezone
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from training.catalogue import load_catalogue
 from training.db import db, utcnow
@@ -19,7 +21,7 @@ from training.models import Accreditation
 
 from . import token as tok
 from .keys import list_key
-from .models import Certificate, SigningKey
+from .models import Certificate, CertificateToken, SigningKey
 
 
 def _rfc3339(dt) -> str | None:
@@ -80,15 +82,33 @@ def trust_list(signer) -> dict:
 
 
 def compromised_keys(session=None) -> list[dict]:
-    """Each compromised key with the serials the registry recorded before the compromise."""
+    """Each compromised key with the tokens the registry recorded it signing before the compromise,
+    pinned by digest (``pinned_tokens``): never by serial, which a thief holding the key can sign
+    any claims under."""
     out = []
     session = db.session if session is None else session
     for key in session.scalars(select(SigningKey).where(SigningKey.status == "compromised")):
-        allowed = session.scalars(select(Certificate.serial).where(
-            Certificate.kid == key.kid, Certificate.created_at < key.compromised_at).order_by(Certificate.serial)).all()
         out.append({"kid": tok.b64url_encode(bytes(key.kid)), "compromised_at": _rfc3339(key.compromised_at),
-                    "allowed_serials": list(allowed)})
+                    "pinned_tokens": pinned_tokens(_token_hashes(key, session))})
     return out
+
+
+def _token_hashes(key: SigningKey, session) -> list[bytes]:
+    t = CertificateToken.__table__.c
+    # A row without a kid predates the column: any key of its issuer may have signed it, and a
+    # pin of another key's token is harmless (the digest covers the kid), only a few bytes more.
+    unattributed = and_(t.kid.is_(None), t.serial.in_(
+        select(Certificate.serial).where(Certificate.issuer_id == key.organization_id)))
+    return session.scalars(select(t.token_hash).where(
+        or_(t.kid == key.kid, unattributed), t.signed_at < key.compromised_at)).all()
+
+
+def pinned_tokens(token_hashes) -> dict:
+    """The pins of tokens given by their registry hashes (SHA-256 of the token's bytes), in the
+    status list's packed form: sorted, without repeats, concatenated, one base64url string, so a
+    province's 100,000 tokens take about 2 MB (docs/certificates.md)."""
+    pins = sorted({bytes(h)[:tok.PIN_BYTES] for h in token_hashes})
+    return {"digest": tok.PIN_DIGEST, "count": len(pins), "digests": tok.b64url_encode(b"".join(pins))}
 
 
 def status_list(signer) -> dict:

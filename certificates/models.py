@@ -64,6 +64,11 @@ class CertificateToken(db.Model):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     serial: Mapped[str] = mapped_column(ForeignKey("certificates.serial"), index=True)
     signed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Which key signed it: a review may re-sign under another key, so the certificate's own kid
+    # names only its latest token. The status list pins a compromised key's tokens by it; rows
+    # from before this column (NULL) are pinned for every key of the issuer (lists.py).
+    kid: Mapped[bytes | None] = mapped_column(ForeignKey("signing_keys.kid"))
+    __table_args__ = (Index("ix_certificate_tokens_kid_signed_at", "kid", "signed_at"),)
 
 
 class CertificateEvent(db.Model):

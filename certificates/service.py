@@ -81,7 +81,7 @@ def _sign(cert: Certificate, key, signer, base_url: str, now: datetime) -> None:
     # Rows nothing reads back in this transaction go in as plain inserts: a unit-of-work flush
     # per row cost more than the insert (profiled on batch issuance).
     db.session.execute(_INSERT_TOKEN, {"token_hash": hashlib.sha256(cert.token).digest(),
-                                       "serial": cert.serial, "signed_at": now})
+                                       "serial": cert.serial, "signed_at": now, "kid": bytes(key.kid)})
 
 
 def _store(cert: Certificate) -> None:

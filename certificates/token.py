@@ -168,6 +168,19 @@ def sign_document_bytes(doc: dict) -> bytes:
     return rfc8785.dumps({k: v for k, v in doc.items() if k != "signature"})
 
 
+# A compromised key's status-list entry pins each token the registry recorded before the
+# compromise by the first 16 bytes of SHA-256 over the token's bytes, exactly as issued (the
+# tagged COSE_Sign1 the QR text carries): the signed bytes and the signature together, so a
+# fresh signature over any claims, even the same ones, matches no pin (docs/certificates.md).
+PIN_DIGEST = "sha256-128"
+PIN_BYTES = 16
+
+
+def token_pin(token: bytes) -> bytes:
+    """The status list's pin of one token: a prefix of the registry's SHA-256 of the token."""
+    return hashlib.sha256(token).digest()[:PIN_BYTES]
+
+
 def _bstr_head(n: int) -> bytes:
     if n < 24:
         return bytes((0x40 + n,))

@@ -121,7 +121,8 @@ def trust_list():
 
 
 @bp.get("/api/v1/status-list")
-@doc("Revoked and suspended serials, compromised keys' allowed serials, signed by the regulator",
+@doc("Revoked and suspended serials, and each compromised key's legitimately signed tokens pinned by "
+     "digest (sha256-128 of the token's bytes, sorted and packed; docs/certificates.md), signed by the regulator",
      tags=["lists"], errors=())
 @write
 def status_list():

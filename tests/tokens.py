@@ -4,12 +4,15 @@ Signs with `cryptography` (OpenSSL), not the PyNaCl the verifier uses, so a test
 two Ed25519 implementations agree. Test-only: production signing is certificates/signing.py's.
 """
 
+import hashlib
+import secrets
 from dataclasses import dataclass, replace
 from datetime import date
 
 import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from nacl import bindings as sodium
 
 from certificates.token import (
     CertificateClaims,
@@ -68,6 +71,24 @@ def sign_token(key: Key, claims: CertificateClaims, kid: bytes | None = None) ->
     return assemble(protected, payload, key.sign(sig_structure(protected, payload)))
 
 
+def sign_token_fresh_nonce(key: Key, claims: CertificateClaims) -> bytes:
+    """The same claims signed again with a random nonce, as a thief's own Ed25519 code may: a
+    valid signature over the very same signed bytes, yet another token (RFC 8032's signing is
+    deterministic, so `sign_token` would give the original back)."""
+    protected = protected_header(key.kid)
+    message = sig_structure(protected, encode_payload(claims))
+    seed = key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    h = bytearray(hashlib.sha512(seed).digest()[:32])
+    h[0] &= 248
+    h[31] = (h[31] & 127) | 64
+    secret = sodium.crypto_core_ed25519_scalar_reduce(bytes(h) + bytes(32))
+    nonce = sodium.crypto_core_ed25519_scalar_reduce(secrets.token_bytes(64))
+    r = sodium.crypto_scalarmult_ed25519_base_noclamp(nonce)
+    k = sodium.crypto_core_ed25519_scalar_reduce(hashlib.sha512(r + key.public_raw + message).digest())
+    s = sodium.crypto_core_ed25519_scalar_add(nonce, sodium.crypto_core_ed25519_scalar_mul(k, secret))
+    return assemble(protected, encode_payload(claims), r + s)
+
+
 def sign_raw(key: Key, protected_map: dict, claims_map: dict, unprotected=None) -> bytes:
     """A COSE_Sign1 built with cbor2 from arbitrary maps: for headers and claims we never issue,
     correctly signed, so only the shape checks can refuse them."""
@@ -107,6 +128,14 @@ def signed(doc: dict, root: Key) -> dict:
 def trust_document(root: Key, *entries: dict) -> dict:
     doc = {"issued_at": "2025-06-01T00:00:00Z", "categories": CATEGORIES, "keys": list(entries)}
     return signed(doc, root)
+
+
+def compromised_entry(key: Key, *tokens: bytes, compromised_at: str = "2025-05-01T00:00:00Z") -> dict:
+    """A status list's entry for a compromised key that pins `tokens` (written here from
+    docs/certificates.md, not with the service's code, so the two are held to the document)."""
+    pins = sorted({hashlib.sha256(t).digest()[:16] for t in tokens})
+    return {"kid": b64url_encode(key.kid), "compromised_at": compromised_at,
+            "pinned_tokens": {"digest": "sha256-128", "count": len(pins), "digests": b64url_encode(b"".join(pins))}}
 
 
 def status_document(root: Key, revoked=(), suspended=(), compromised_keys=()) -> dict:

@@ -56,7 +56,7 @@ class Outcome:
 
 
 class KeyTable:
-    """This process's index of the trust list (and compromised keys' allowed serials)."""
+    """This process's index of the trust list (and compromised keys' pinned tokens)."""
 
     def __init__(self):
         self._lock = threading.Lock()

@@ -7,6 +7,7 @@ never an exception: every input text yields one (docs/token.md gives the code's 
 """
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,6 +16,8 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from certificates.token import (
+    PIN_BYTES,
+    PIN_DIGEST,
     CertificateClaims,
     MalformedToken,
     b64url_decode,
@@ -24,6 +27,7 @@ from certificates.token import (
     kid_for,
     parse_serial,
     sign_document_bytes,  # re-exported: the one canonical form lives beside the token codec
+    token_pin,
 )
 from verify.messages import message
 
@@ -93,7 +97,7 @@ class StatusIndex:
     issued_at: int
     revoked: dict  # serial bytes -> epoch seconds
     suspended: dict  # serial bytes -> epoch seconds
-    compromised: dict  # kid bytes -> frozenset of serials issued before the compromise
+    compromised: dict  # kid bytes -> Pins of the tokens the registry recorded before the compromise
 
     @classmethod
     def from_document(cls, doc: dict) -> "StatusIndex":
@@ -101,10 +105,45 @@ class StatusIndex:
         compromised = {}
         for raw in _get(doc, "compromised_keys", list):
             _instant(_get(raw, "compromised_at", str))
-            serials = _get(raw, "allowed_serials", list)
-            compromised[_b64(raw, "kid", 8)] = frozenset(_serial(s) for s in serials)
+            kid = _b64(raw, "kid", 8)
+            if kid in compromised:
+                raise ValueError("repeated compromised kid")
+            compromised[kid] = Pins.from_document(_get(raw, "pinned_tokens", dict))
         return cls(_instant(_get(doc, "issued_at", str)), _serial_times(doc, "revoked"),
                    _serial_times(doc, "suspended"), compromised)
+
+
+class Pins:
+    """A compromised key's pinned tokens: their sorted, packed digests, searched by halving.
+    Kept packed (16 bytes a token, not a set of objects at four times that) as every online
+    worker holds them too; only a token under a compromised key is ever looked up."""
+
+    __slots__ = ("packed", "count")
+
+    def __init__(self, packed: bytes):
+        self.packed, self.count = packed, len(packed) // PIN_BYTES
+
+    @classmethod
+    def from_document(cls, raw: dict) -> "Pins":
+        if _get(raw, "digest", str) != PIN_DIGEST:
+            raise ValueError(f"unknown pin digest {raw['digest']!r}")
+        packed = b64url_decode(_get(raw, "digests", str))
+        pins = cls(packed)
+        if len(packed) % PIN_BYTES or pins.count != _get(raw, "count", int):
+            raise ValueError("pinned digests do not add up to their count")
+        if any(pins[i - 1] >= pins[i] for i in range(1, pins.count)):
+            raise ValueError("pinned digests must be sorted, without repeats")
+        return pins
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> bytes:
+        return self.packed[i * PIN_BYTES : (i + 1) * PIN_BYTES]
+
+    def __contains__(self, pin: bytes) -> bool:
+        i = bisect_left(self, pin)
+        return i < self.count and self[i] == pin
 
 
 def verify_document_signature(doc: dict, public_key_raw: bytes) -> bool:
@@ -152,7 +191,7 @@ def check_token(token: bytes, trust: TrustIndex, status: StatusIndex, now) -> Ve
     except BadSignatureError:
         return _FORGED["bad_signature"]
     claims = decoded.claims
-    doubt = _doubt(key, decoded.kid, claims, trust, status)
+    doubt = _doubt(key, decoded.kid, claims, trust, status, token)
     if doubt is not None:
         return _FORGED[doubt]
     result = _standing(key, claims, status, now)
@@ -164,12 +203,13 @@ def check_token(token: bytes, trust: TrustIndex, status: StatusIndex, now) -> Ve
 
 
 def _doubt(key: KeyEntry, kid: bytes, claims: CertificateClaims, trust: TrustIndex,
-           status: StatusIndex) -> str | None:
+           status: StatusIndex, token: bytes) -> str | None:
     """Why a correctly signed token is still not to be believed, if it is not."""
-    # Whoever holds a stolen key can write any iat, so only serials listed as issued before
-    # the theft still count; the newer of the two lists may be the one that knows.
-    allowed = status.compromised.get(kid)
-    if (key.compromised or allowed is not None) and claims.serial not in (allowed or ()):
+    # Whoever holds a stolen key can write any iat and any serial, so only the very tokens
+    # pinned as recorded before the theft still count; the newer of the two lists may be the one
+    # that knows. Only such a token pays for the digest: the ordinary path looks up one dict.
+    pinned = status.compromised.get(kid)
+    if (key.compromised or pinned is not None) and (pinned is None or token_pin(token) not in pinned):
         return "compromised_key"
     if not key.not_before <= claims.issued_at <= key.not_after:
         return "key_not_valid_at_signing"

@@ -1,7 +1,7 @@
 """Online verification over HTTP: every result code, the scan record, the page, the limit."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from sqlalchemy import func, select, update
 
@@ -122,21 +122,52 @@ def test_verify_suspect_open_for_inspectors_confirmed_for_all(client):
     assert verify(client, cert["qr_text"])["result"] == "suspect"
 
 
-def test_verify_compromised_key_keeps_earlier_serials_only(client, app, runner):
-    w, wk, cert, _ = setup(client)
-    key = db.session.scalar(select(SigningKey).where(SigningKey.organization_id == w.body.id))
-    kid = tok.b64url_encode(bytes(key.kid))
-    result = runner.invoke(args=["compromise-key", kid])
-    assert result.exit_code == 0, result.output
-    assert verify(client, cert["qr_text"])["result"] == "valid"
-    claims = tok.decode(tok.b64url_decode(cert["token"])).claims
-    from dataclasses import replace
-    key.status = "active"  # the thief still holds the private key
-    forged = app.extensions["signer"].sign_token(key, replace(claims, serial=tok.new_serial()))
+def _thief_signs(app, kid: bytes, claims) -> bytes:
+    """What whoever stole the key can do: sign any claims with its private key."""
+    key = db.session.get(SigningKey, kid)
+    key.status = "active"  # the thief's copy of the key knows nothing of the compromise
+    token = app.extensions["signer"].sign_token(key, claims)
     db.session.rollback()
-    assert verify(client, tok.b64url_encode(forged))["result"] == "forged"
-    doc = client.get("/api/v1/status-list").get_json()
-    assert doc["compromised_keys"][0]["allowed_serials"] == [cert["serial"]]
+    return token
+
+
+def test_verify_compromised_key_keeps_the_registrys_tokens_only(client, app, runner):
+    """Tokens the registry recorded under a key before its compromise verify, online and offline
+    with the published lists: the first issue, a review's re-signing under the same key, and
+    the old card after a later review under the body's next key. Whatever the thief signs
+    under one of those serials is forged, with the status list's pins as with the registry."""
+    from certificates.keys import rotate_key
+    from certificates.service import _sign  # the re-signing a review does, without its evidence
+    from verify.verdict import StatusIndex, TrustIndex, check_token
+    w, wk, cert, _ = setup(client)
+    row = db.session.get(Certificate, cert["serial"])
+    first, old_kid = row.token, bytes(row.kid)
+    signer, base = app.extensions["signer"], app.config["PUBLIC_BASE_URL"]
+    row.review_due -= timedelta(days=1)  # as a review moves it: a token of its own, in any second
+    _sign(row, db.session.get(SigningKey, old_kid), signer, base, utcnow())
+    reviewed = row.token
+    _sign(row, rotate_key(db.session.get(Organization, w.body.id), signer), signer, base, utcnow())
+    latest = row.token
+    db.session.commit()
+    result = runner.invoke(args=["compromise-key", tok.b64url_encode(old_kid)])
+    assert result.exit_code == 0, result.output
+    claims = tok.decode(first).claims
+    from dataclasses import replace
+    forgeries = [_thief_signs(app, old_kid, replace(claims, holder_name="张三")),
+                 _thief_signs(app, old_kid, replace(claims, category_code=claims.category_code + 1)),
+                 _thief_signs(app, old_kid, replace(claims, serial=tok.new_serial()))]
+    status_doc = client.get("/api/v1/status-list").get_json()
+    pinned = status_doc["compromised_keys"][0]["pinned_tokens"]
+    assert pinned["count"] == 2 and "allowed_serials" not in status_doc["compromised_keys"][0]
+    trust = TrustIndex.from_document(client.get("/api/v1/trust-list").get_json())
+    status = StatusIndex.from_document(status_doc)
+    for genuine in (first, reviewed, latest):
+        assert verify(client, tok.b64url_encode(genuine))["result"] == "valid"
+        assert check_token(genuine, trust, status, utcnow().replace(tzinfo=timezone.utc)).result == "valid"
+    for forged in forgeries:
+        out = verify(client, tok.b64url_encode(forged))
+        assert (out["result"], [r["code"] for r in out["reasons"]]) == ("forged", ["compromised_key"])
+        assert check_token(forged, trust, status, utcnow().replace(tzinfo=timezone.utc)).reasons == ("compromised_key",)
 
 
 def test_verify_rereads_the_keys_without_waiting_for_a_writer(client, app, caplog):

