@@ -69,13 +69,17 @@ class SignInFailure(db.Model):
 
 
 class AccountKey(db.Model):
-    """Which person an API key was issued to (the key itself lives in ``api_keys``)."""
+    """Which person an API key belongs to (the key itself lives in ``api_keys``): issued to them
+    on the console, or minted with one of their keys."""
     __tablename__ = "account_keys"
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     label: Mapped[str] = mapped_column(String(100))
     issued_by: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The key whose holder minted this one through the API (None: issued on the console); revoking
+    # that key revokes this one.
+    minted_with: Mapped[str | None] = mapped_column(ID, index=True)
 
 
 class TrainingClass(db.Model):
