@@ -158,6 +158,42 @@ def test_security_repeated_failures_lock_the_account(app, client):
     assert db.session.query(AuditEntry).filter(AuditEntry.event == "account.locked").count() == 1
 
 
+def test_security_lock_out_does_not_tell_which_names_exist(app, client):
+    """The same status and words, in about the same time, for a real name and an unknown one."""
+    import time
+    s = Setup(app, client)
+    names = (s.body_clerk.login, "nobody.at.all")
+    clients = {}
+    for n, name in enumerate(names):
+        clients[name] = app.test_client()
+        clients[name].environ_base["REMOTE_ADDR"] = f"10.0.2.{n}"
+
+    def attempt(name, password):
+        c = clients[name]
+        page = c.get("/console/sign-in")
+        start = time.perf_counter()
+        r = c.post("/console/sign-in", data={"login": name, "password": password, "csrf_token": csrf_of(page.data)})
+        return r, time.perf_counter() - start
+
+    app.config["ACCOUNT_LOCK_AFTER"] = 2
+    try:
+        for name in names:
+            attempt(name, "wrong one!")
+            attempt(name, "wrong one!")
+        took, answers = {name: [] for name in names}, {}
+        for _ in range(3):  # interleaved, so a busy machine slows both alike
+            for name in names:
+                r, spent = attempt(name, PASSWORD)
+                took[name].append(spent)
+                answers[name] = (r.status_code, re.search(r'role="alert">(.*?)<', r.get_data(as_text=True), re.S)[1])
+    finally:
+        app.config.pop("ACCOUNT_LOCK_AFTER")
+    assert answers[names[0]] == answers[names[1]]
+    assert answers[names[1]][0] == 401 and "锁定" in answers[names[1]][1]
+    real, unknown = (min(took[name]) for name in names)
+    assert 1 / 3 < unknown / real < 3, (real, unknown)  # both pay the password hash
+
+
 def test_security_wrong_codes_lock_too(app, client):
     s = Setup(app, client)
     c = app.test_client()
