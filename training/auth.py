@@ -195,7 +195,6 @@ API_ACTIONS = {
     "training.patch_accreditation": "organisations",
     "training.create_api_key": _key_issue_action,
     "training.revoke_api_key": _key_revoke_action,
-    "training.list_api_keys": "accounts",
     "training.create_site": {"inspectorate": "inspect", "*": "records"},
     "training.create_worker": "records",
     "training.create_workers": "records",
@@ -212,7 +211,8 @@ API_ACTIONS = {
     "certificates.revoke": "revoke",
     "certificates.suspend": "revoke",
     "certificates.reinstate": "revoke",
-    "verify.create_revocation": "revoke",
+    # Bulk revocation is an enforcement decision like a case's: the findings duty, as on the console.
+    "verify.create_revocation": "findings",
     "verify.get_revocation": "findings",
     "verify.verify_api": "view",
     "verify.verify_receipt": "view",
