@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from sqlalchemy import select
 
 from tests import factories as f
 from tests.console.helpers import PASSWORD, account
@@ -95,32 +94,6 @@ def test_accounts_unknown_names_read_like_wrong_passwords(app, body):
     with pytest.raises(SignInRefused) as err:
         sign_in("no-such-person", PASSWORD, "10.0.0.3")
     assert err.value.code == "bad_credentials"
-
-
-def test_accounts_an_unknown_name_is_locked_out_like_a_real_one(app, body):
-    """Enumeration by lock-out: five wrong passwords lock a real name; an unknown one must
-    answer the same, for as long, and stay locked even for a right-looking password."""
-    from training.accounts_sessions import SignInRefused, sign_in
-    acc, _ = account(body[1].id)
-    answers = {}
-    for name in (acc.login, "no-such-person"):
-        seen = []
-        for n in range(7):
-            with pytest.raises(SignInRefused) as err:
-                sign_in(name, "nope nope nope" if n < 6 else PASSWORD, f"10.0.1.{len(answers)}")
-            seen.append((err.value.code, err.value.retry_after and err.value.retry_after // 10))
-        answers[name] = seen
-    assert answers[acc.login] == answers["no-such-person"]
-    assert [code for code, _ in answers[acc.login]] == ["bad_credentials"] * 4 + ["locked"] * 3
-    from training.account_models import SignInFailure, SignInLock
-    from training.db import db
-    stored = db.session.scalars(select(SignInFailure.login_digest).where(SignInFailure.login_digest.is_not(None))).all()
-    assert len(stored) == 7 and all(b"no-such-person" not in bytes(d) for d in stored)
-    lock = db.session.scalars(select(SignInLock)).one()
-    lock.locked_until -= timedelta(minutes=16)
-    with pytest.raises(SignInRefused) as err:
-        sign_in("no-such-person", "nope nope nope", "10.0.1.9")
-    assert err.value.code in ("bad_credentials", "locked")
 
 
 def test_accounts_sessions_end_idle_absolute_and_pending(app, body):
