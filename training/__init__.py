@@ -25,6 +25,8 @@ def init_app(app: Flask) -> None:
     app.extensions["identity"] = IdentityProtector(secret_bytes(app.config, "ANZHENG_ID_HASH_KEY"),
                                                    secret_bytes(app.config, "ANZHENG_ID_ENC_KEY"))
     register_handlers(app)
+    from .auth import init_app as init_auth
+    init_auth(app)  # people's keys: their roles apply on every API endpoint
     i18n.init_app(app)
     from . import evidence_views, views  # noqa: F401  (routes register on import)
     from .cli import register_cli

@@ -58,24 +58,40 @@ class AccountSession(db.Model):
 
 
 class SignInFailure(db.Model):
-    """One refused sign-in: counted per account for lock-out and per client for throttling."""
+    """One refused sign-in: counted per account (or, for a name no account has, per keyed hash
+    of the name) for lock-out and per client for throttling."""
     __tablename__ = "sign_in_failures"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     account_id: Mapped[str | None] = mapped_column(ID)
+    login_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # unknown names only
     client: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     __table_args__ = (Index("ix_sign_in_failures_account_at", "account_id", "at"),
-                      Index("ix_sign_in_failures_client_at", "client", "at"))
+                      Index("ix_sign_in_failures_client_at", "client", "at"),
+                      Index("ix_sign_in_failures_login_digest_at", "login_digest", "at"))
+
+
+class SignInLock(db.Model):
+    """The lock-out of a sign-in name no account has, kept as an account's would be, so that a
+    lock-out does not tell which names exist. The name is kept only as a keyed hash (a password
+    typed into the name field must not be readable here)."""
+    __tablename__ = "sign_in_locks"
+    login_digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class AccountKey(db.Model):
-    """Which person an API key was issued to (the key itself lives in ``api_keys``)."""
+    """Which person an API key belongs to (the key itself lives in ``api_keys``): issued to them
+    on the console, or minted with one of their keys."""
     __tablename__ = "account_keys"
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     label: Mapped[str] = mapped_column(String(100))
     issued_by: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The key whose holder minted this one through the API (None: issued on the console); revoking
+    # that key revokes this one.
+    minted_with: Mapped[str | None] = mapped_column(ID, index=True)
 
 
 class TrainingClass(db.Model):

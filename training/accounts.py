@@ -55,6 +55,9 @@ ACTIONS = {
     "revoke": (("administrator",), None),
     "findings": (("administrator", "analyst", "officer"), "findings"),
     "organisations": (("administrator", "analyst"), "organisations"),
+    # API only so far: recording an inspection or scans, and answering a finding or a case.
+    "inspect": (("administrator", "clerk", "officer"), None),
+    "answer": (("administrator", "clerk"), "findings"),
 }
 
 _hasher = PasswordHasher()  # argon2id, 64 MiB, 3 passes: the library's RFC 9106 defaults
@@ -62,11 +65,16 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
 def may(account: Account, action: str) -> bool:
+    return may_act(account.organization.kind, account.role, account.duty_set, action)
+
+
+def may_act(kind: str, role: str | None, duties: frozenset[str], action: str) -> bool:
+    """The one rule, for the console (an account) and the API (a person's key) alike."""
     roles, duty = ACTIONS[action]
-    if account.role not in roles:
+    if role not in roles:
         return False
-    if account.organization.kind == "regulator" and duty is not None:
-        return duty in account.duty_set
+    if kind == "regulator" and duty is not None:
+        return duty in duties
     return True
 
 

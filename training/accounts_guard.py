@@ -147,7 +147,8 @@ def describe(err: ApiError) -> str:
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config["SESSION_COOKIE_SECURE"] = app.config.get("PUBLIC_BASE_URL", "").startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = (app.config.get("ANZHENG_ENV") == "production"
+                                           or app.config.get("PUBLIC_BASE_URL", "").startswith("https://"))
     app.jinja_env.globals["console_account"] = page_account
     app.jinja_env.globals["may"] = lambda action: page_account() is not None and accounts.may(page_account(), action)
     app.jinja_env.globals["idle_minutes"] = lambda: setting("ACCOUNT_IDLE_MINUTES")

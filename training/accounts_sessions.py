@@ -4,8 +4,8 @@ A session lives in the database (so every gunicorn worker and node sees it) unde
 its cookie value. It ends after 30 minutes idle or 12 hours in all, whichever comes first, and at
 sign-out. A session that has passed only the password step opens no page, lasts 10 minutes, and
 is replaced by a new token when the second factor is passed (so a token seen before sign-in is
-worth nothing after it). Five failures on one account within 15 minutes lock it for 15 minutes;
-twenty failures from one client within 15 minutes throttle that client. Every limit can be set
+worth nothing after it). Five failures on one account within 15 minutes lock it for 15 minutes
+(a name no account has is locked the same way, in ``sign_in_locks``); twenty failures from one client within 15 minutes throttle that client. Every limit can be set
 in the app's config (``ACCOUNT_*``).
 
 Must not: say whether a sign-in name exists (unknown names cost the same and read the same);
@@ -14,6 +14,7 @@ keep a usable token in the database.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,8 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from . import accounts
-from .account_models import Account, AccountSession, SignInFailure
+from .account_models import Account, AccountSession, SignInFailure, SignInLock
+from .config import secret_bytes
 from .db import db, utcnow
 
 DEFAULTS = {"ACCOUNT_IDLE_MINUTES": 30, "ACCOUNT_ABSOLUTE_HOURS": 12, "ACCOUNT_PENDING_MINUTES": 10,
@@ -66,23 +68,38 @@ def client_wait(client: str, now: datetime | None = None) -> int | None:
     return max(1, int((first - since).total_seconds()))
 
 
-def _locked_wait(account: Account, now: datetime) -> int | None:
-    if account.locked_until and account.locked_until > now:
-        return int((account.locked_until - now).total_seconds()) + 1
+def _locked_wait(lock: Account | SignInLock, now: datetime) -> int | None:
+    if lock.locked_until and lock.locked_until > now:
+        return int((lock.locked_until - now).total_seconds()) + 1
     return None
 
 
-def _fail(account: Account | None, client: str, now: datetime) -> None:
-    db.session.add(SignInFailure(account_id=account.id if account else None, client=client[:64], at=now))
+def _name_digest(login: str) -> bytes:
+    key = hmac.new(secret_bytes(current_app.config, "SECRET_KEY"), b"anzheng:sign-in-name:v1", hashlib.sha256)
+    return hmac.new(key.digest(), login.encode(), hashlib.sha256).digest()
+
+
+def _name_lock(login: str) -> SignInLock:
+    """The lock of a name no account has (a new, unsaved one when it was never locked)."""
+    digest = _name_digest(login)
+    return db.session.get(SignInLock, digest) or SignInLock(login_digest=digest, locked_until=None)
+
+
+def _fail(lock: Account | SignInLock, client: str, now: datetime) -> None:
+    """Count the failure against the account, or the unknown name, exactly alike."""
+    known = isinstance(lock, Account)
+    db.session.add(SignInFailure(account_id=lock.id if known else None, client=client[:64], at=now,
+                                 login_digest=None if known else lock.login_digest))
     db.session.flush()
-    if account is None:
-        return
     since = now - timedelta(minutes=setting("ACCOUNT_LOCK_WINDOW_MINUTES"))
-    count = db.session.scalar(select(func.count()).select_from(SignInFailure).where(
-        SignInFailure.account_id == account.id, SignInFailure.at > since))
-    if count >= setting("ACCOUNT_LOCK_AFTER") and not _locked_wait(account, now):
-        account.locked_until = now + timedelta(minutes=setting("ACCOUNT_LOCK_MINUTES"))
-        accounts.record(account, "account.locked", account.id, failures=count)
+    mine = SignInFailure.account_id == lock.id if known else SignInFailure.login_digest == lock.login_digest
+    count = db.session.scalar(select(func.count()).select_from(SignInFailure).where(mine, SignInFailure.at > since))
+    if count >= setting("ACCOUNT_LOCK_AFTER") and not _locked_wait(lock, now):
+        lock.locked_until = now + timedelta(minutes=setting("ACCOUNT_LOCK_MINUTES"))
+        if known:
+            accounts.record(lock, "account.locked", lock.id, failures=count)
+        else:
+            db.session.add(lock)
 
 
 def sign_in(login: str, password: str, client: str) -> Opened:
@@ -92,18 +109,21 @@ def sign_in(login: str, password: str, client: str) -> Opened:
     wait = client_wait(client, now)
     if wait:
         raise SignInRefused("throttled", wait)
-    account = db.session.scalar(select(Account).where(Account.login == (login or "").strip().lower()[:64]))
+    name = (login or "").strip().lower()[:64]
+    account = db.session.scalar(select(Account).where(Account.login == name))
     good = accounts.check_password(account, password or "")
     if account is not None and account.disabled_at is not None:
         good = False
-    locked = _locked_wait(account, now) if account else None
+    # An unknown name is locked out like an account, so a lock-out does not tell which exist.
+    lock = account if account is not None else _name_lock(name)
+    locked = _locked_wait(lock, now)
     if locked:
         # Said whatever the password: a guesser learns nothing while the account is locked.
-        _fail(account, client, now)
+        _fail(lock, client, now)
         raise SignInRefused("locked", locked)
     if not good:
-        _fail(account, client, now)
-        locked = _locked_wait(account, now) if account else None
+        _fail(lock, client, now)
+        locked = _locked_wait(lock, now)
         raise SignInRefused("locked" if locked else "bad_credentials", locked)
     if account.totp_enrolled_at is not None:
         stage = "password"
@@ -183,3 +203,4 @@ def prune(now: datetime) -> None:
     day = timedelta(days=1)
     db.session.execute(delete(AccountSession).where(AccountSession.expires_at < now - day))
     db.session.execute(delete(SignInFailure).where(SignInFailure.at < now - day))
+    db.session.execute(delete(SignInLock).where(SignInLock.locked_until < now - day))

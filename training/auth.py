@@ -5,6 +5,13 @@ A key reads ``az_<key id>_<secret>``. Only SHA-256 of the secret is stored (the 
 with ``hmac.compare_digest``. The organisation's kind decides what a key may do: every view
 names the kinds it admits through ``require``.
 
+A key held by a person (``account_keys``: issued on the console, or minted through the API with
+that person's key) is that person's: it stops working once the account is disabled or gone, and
+the person's console role narrows it as on the console. ``API_ACTIONS`` names the console action
+(``training.accounts.ACTIONS``) each endpoint needs; ``check_role`` applies it to every /api/v1
+request before the view runs, and refuses a person's key on a write endpoint the table does not
+name, so an endpoint added later is closed to people until it is given its action.
+
 The lookup is one read on the autocommit reader engine (``db.FastRead``), not the ORM
 session: it runs on every authenticated request, verification included, and must not open the
 request's unit of work. A failed key is written to the audit trail and counted per client;
@@ -21,10 +28,11 @@ from datetime import datetime
 from functools import wraps
 
 from blinker import Namespace
-from flask import request
+from flask import Flask, request
 from sqlalchemy import bindparam, select
 
 from . import audit
+from .account_models import Account, AccountKey
 from .db import FastRead, db, new_id, reader, utcnow
 from .errors import Forbidden, TooManyRequests, Unauthorized
 from .models import ApiKey, Organization
@@ -34,10 +42,14 @@ PREFIX = "az_"
 # must wait (over the limit) or None. Sent from here, counted in verify.ratelimit.
 auth_failed = Namespace().signal("auth-failed")
 _K, _O = ApiKey.__table__.c, Organization.__table__.c
-# Core, not ORM: this runs on every authenticated request, verification included.
+_L, _A = AccountKey.__table__.c, Account.__table__.c
+# Core, not ORM: this runs on every authenticated request, verification included. The holder's
+# account comes in the same read (two primary-key joins), so a dead account's keys cost nothing.
 _LOOKUP = FastRead(select(_K.id, _K.secret_hash, _K.expires_at, _K.revoked_at, _K.holder_name, _K.holder_badge,
-                           _O.id, _O.kind, _O.name)
+                           _O.id, _O.kind, _O.name, _L.account_id, _A.id, _A.role, _A.duties, _A.disabled_at)
                   .join_from(ApiKey.__table__, Organization.__table__, _O.id == _K.organization_id)
+                  .outerjoin(AccountKey.__table__, _L.key_id == _K.id)
+                  .outerjoin(Account.__table__, _A.id == _L.account_id)
                   .where(_K.id == bindparam("id")))
 
 
@@ -49,6 +61,10 @@ class Caller:
     org_name: str
     holder_name: str | None
     holder_badge: str | None
+    # Set when the key is a person's (account_keys): whose, and the console role that narrows it.
+    account_id: str | None = None
+    role: str | None = None
+    duties: frozenset = frozenset()
 
 
 def make_key() -> tuple[str, str, bytes]:
@@ -89,6 +105,12 @@ def lookup(header: str | None, now: datetime | None = None) -> Caller | None:
     now = now or utcnow()
     if row[3] is not None or (row[2] is not None and row[2] <= now):
         return None
+    if row[9] is not None:
+        # A person's key lives only as long as the person's account does.
+        if row[10] is None or row[13] is not None:
+            return None
+        return Caller(row[0], row[6], row[7], row[8], row[4], row[5], row[10], row[11],
+                      frozenset((row[12] or "").split()))
     return Caller(row[0], row[6], row[7], row[8], row[4], row[5])
 
 
@@ -142,3 +164,127 @@ def require(*kinds: str):
         wrapper.required_kinds = kinds
         return wrapper
     return decorate
+
+
+# --- people's keys: roles and ownership -------------------------------------------------------
+
+def _key_issue_action(caller: Caller, args: dict) -> str:
+    # Keys for one's own organisation are account administration; for another one (a
+    # regulator onboarding a body), the organisations duty, as on the console.
+    return "accounts" if args.get("org_id") == caller.org_id else "organisations"
+
+
+def _key_revoke_action(caller: Caller, args: dict) -> str:
+    key_id = args.get("key_id")
+    key = db.session.get(ApiKey, key_id) if isinstance(key_id, str) and len(key_id) <= 16 else None
+    if key is None:
+        return "accounts"  # the view answers 404
+    link = db.session.get(AccountKey, key.id)
+    if link is not None and link.account_id == caller.account_id:
+        return "view"  # anyone may give up a key of their own
+    return "accounts" if key.organization_id == caller.org_id else "organisations"
+
+
+# The console action (training.accounts.ACTIONS) each endpoint needs of a person's key: a name,
+# a {kind: name} map ("*" for the other kinds), or a function of the caller and the URL's values.
+# Reads not named here need "view"; writes not named here are refused to people (fail closed).
+API_ACTIONS = {
+    "training.create_organization": "organisations",
+    "training.list_organizations": "organisations",
+    "training.create_accreditation": "organisations",
+    "training.patch_accreditation": "organisations",
+    "training.create_api_key": _key_issue_action,
+    "training.revoke_api_key": _key_revoke_action,
+    "training.create_site": {"inspectorate": "inspect", "*": "records"},
+    "training.create_worker": "records",
+    "training.create_workers": "records",
+    "training.create_trainer": "records",
+    "training.create_session": "records",
+    "training.create_attendance": "records",
+    "training.create_attendance_batch": "records",
+    "training.void_attendance": "records",
+    "training.create_exam": "records",
+    "training.create_exams": "records",
+    "training.void_exam": "records",
+    "certificates.issue": "issue",
+    "certificates.review": "issue",
+    "certificates.revoke": "revoke",
+    "certificates.suspend": "revoke",
+    "certificates.reinstate": "revoke",
+    # Bulk revocation is an enforcement decision like a case's: the findings duty, as on the console.
+    "verify.create_revocation": "findings",
+    "verify.get_revocation": "findings",
+    "verify.verify_api": "view",
+    "verify.verify_receipt": "view",
+    "verify.create_prestart_check": "view",  # asking whether someone may start is every role's work
+    "verify.prestart_crew": "view",
+    "verify.read_notice": "view",
+    "verify.create_employment": "records",
+    "verify.end_employment": "records",
+    "verify.create_inspection": "inspect",
+    "inspect.upload_scans": "inspect",
+    "verify.list_findings": "findings",
+    "verify.get_finding": "findings",
+    "verify.findings_ranking": "findings",
+    "verify.review_finding": "findings",
+    "verify.list_appeals": "findings",
+    "verify.decide_appeal": "findings",
+    "verify.create_appeal": "answer",
+    "verify.create_case": "findings",
+    "verify.list_cases": "findings",
+    "verify.get_case": "findings",
+    "verify.decide_case": "findings",
+    "verify.create_statement": {"regulator": "findings", "*": "answer"},
+}
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+def action_for(endpoint: str | None, method: str, caller: Caller, args: dict) -> str | None:
+    """The console action this request needs of a person's key; None: no action allows it."""
+    rule = API_ACTIONS.get(endpoint or "")
+    if rule is None:
+        return "view" if method in READ_METHODS else None
+    if callable(rule):
+        return rule(caller, args)
+    if isinstance(rule, dict):
+        return rule.get(caller.kind, rule["*"])
+    return rule
+
+
+def check_role() -> None:
+    """Before every /api/v1 view: a person's key may do only what the person's role may."""
+    if not request.path.startswith("/api/v1/") or "HTTP_AUTHORIZATION" not in request.environ:
+        return
+    caller = current_caller()
+    if caller is None or caller.account_id is None:
+        return  # no key (the view decides), or an organisation's own key: its kind decides
+    from .accounts import may_act  # accounts builds on this module
+    action = action_for(request.endpoint, request.method, caller, request.view_args or {})
+    if action is None or not may_act(caller.kind, caller.role, caller.duties, action):
+        raise Forbidden(f"The role '{caller.role}' of this key's holder may not do this.")
+
+
+def bind_minted(key: ApiKey, caller: Caller | None) -> None:
+    """A key a person's key makes for their own organisation is that person's too."""
+    if caller is None or caller.account_id is None or key.organization_id != caller.org_id:
+        return
+    db.session.add(AccountKey(key_id=key.id, account_id=caller.account_id, label=f"API ({caller.key_id})"[:100],
+                              issued_by=caller.account_id, minted_with=caller.key_id))
+
+
+def revoke_minted(key_id: str, caller: Caller) -> None:
+    """Revoking a key revokes every key minted with it, and theirs: a stolen key's offspring
+    must not outlive it."""
+    now, pending = utcnow(), [key_id]
+    while pending:
+        children = db.session.scalars(select(AccountKey.key_id).where(AccountKey.minted_with.in_(pending))).all()
+        pending = []
+        for child in db.session.scalars(select(ApiKey).where(ApiKey.id.in_(children), ApiKey.revoked_at.is_(None))):
+            child.revoked_at = now
+            pending.append(child.id)
+            audit.record("api_key.revoked", actor_org=caller.org_id, actor_key=caller.key_id, subject=child.id,
+                         detail={"minted_with_revoked": key_id})
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_role)

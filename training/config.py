@@ -2,8 +2,10 @@
 
 Everything the service needs from its surroundings is read here, once, into a plain dict that
 Flask keeps as its config. Nothing else in the project calls ``os.environ``. In production mode
-(``ANZHENG_ENV=production``) the service refuses to start without the secrets production needs;
-in development it generates them once under ``instance/`` and says so loudly.
+(``ANZHENG_ENV=production``) the service refuses to start without the secrets production needs,
+or with weak ones (short, few distinct characters, hex keys of the wrong length, one value used
+twice), or with a public URL that is not https (the cookies must be ``Secure``); in development
+it generates them once under ``instance/`` (mode 0600) and says so loudly.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
 
 SECRET_NAMES = ("ANZHENG_ID_HASH_KEY", "ANZHENG_ID_ENC_KEY", "ANZHENG_KEY_PASSPHRASE", "SECRET_KEY")
+HEX_KEYS = ("ANZHENG_ID_HASH_KEY", "ANZHENG_ID_ENC_KEY")  # 32 random bytes, written as 64 hex digits
+MIN_SECRET_LENGTH, MIN_DISTINCT = 32, 10  # `openssl rand -hex 32` has about 16 distinct characters
 
 
 class ConfigError(RuntimeError):
@@ -33,7 +37,7 @@ def _flag(value: str | None, default: bool) -> bool:
 
 def _dev_secrets() -> dict[str, str]:
     """Secrets for development: made once, kept in instance/, never used in production."""
-    INSTANCE.mkdir(parents=True, exist_ok=True)
+    INSTANCE.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = INSTANCE / "dev-secrets.json"
     fresh = {name: secrets.token_hex(32) for name in SECRET_NAMES}
     try:
@@ -97,9 +101,39 @@ def load(overrides: dict | None = None) -> dict:
     stored = _dev_secrets() if missing else {}
     for name in SECRET_NAMES:
         cfg[name] = env.get(name) or stored[name]
+    if production:
+        problems = production_problems(cfg)
+        if problems:
+            raise ConfigError("production mode refuses to start: " + "; ".join(problems))
+        cfg["SESSION_COOKIE_SECURE"] = True
     if overrides:
         cfg.update({k: v for k, v in overrides.items() if not isinstance(v, str) or k not in env})
     return cfg
+
+
+def production_problems(cfg: dict) -> list[str]:
+    """What is too weak for production in these settings (names only: never a secret's value)."""
+    problems = []
+    for name in SECRET_NAMES:
+        value = cfg[name]
+        if name in HEX_KEYS:
+            try:
+                raw = bytes.fromhex(value)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                problems.append(f"{name} must be 64 hex digits (32 random bytes: openssl rand -hex 32)")
+            elif len(set(raw)) < 16:
+                problems.append(f"{name} is not random enough")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
+        elif len(set(value)) < MIN_DISTINCT:
+            problems.append(f"{name} has too few distinct characters (at least {MIN_DISTINCT})")
+    if len({cfg[n] for n in SECRET_NAMES}) < len(SECRET_NAMES):
+        problems.append("each of " + ", ".join(SECRET_NAMES) + " must be a different secret")
+    if not cfg["PUBLIC_BASE_URL"].startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must be an https:// address (session cookies are Secure)")
+    return problems
 
 
 def secret_bytes(cfg: dict, name: str) -> bytes:

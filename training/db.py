@@ -14,6 +14,7 @@ when one is configured. ``FastRead`` runs one select on it straight through the 
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import secrets
 from collections import namedtuple
@@ -252,11 +253,27 @@ def _pq_plan(compiled, stmt):
     return sql.encode(), tuple(names), tuple(loaders)
 
 
+def private_file(path: str | None) -> None:
+    """Make the SQLite file (and its WAL files, which SQLite gives the main file's mode) readable
+    by the service's user only: it holds the encrypted keys and the people's records."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for name in (path, path + "-wal", path + "-shm"):
+            if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+    except FileNotFoundError:
+        pass  # no such folder: SQLite says so itself when it connects
+
+
 def configure_sqlite(engine: Engine, immediate: bool = True, synchronous: str = "FULL") -> None:
     """WAL, full sync, foreign keys; ``immediate``: transactions take the write lock up front
     (the session's engine; readers, which run in autocommit, need no transactions at all)."""
     if engine.dialect.name != "sqlite":
         return
+    private_file(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):

@@ -13,7 +13,7 @@ from flask import Flask
 
 from .schemas import ProblemSchema
 
-_ERRORS = {"400": "Malformed body", "401": "No valid API key", "403": "Not allowed for this organisation",
+_ERRORS = {"400": "Malformed body", "401": "No valid API key", "403": "Not allowed for this organisation, or for the console role of the key's holder",
            "404": "Not found", "409": "Conflict", "413": "Body too large", "422": "Validation failed",
            "429": "Too many requests"}
 
@@ -45,7 +45,7 @@ def _operation(meta: dict, view, path_params: list[str]) -> dict:
     codes = list(meta["errors"])
     if kinds is not None:
         op["security"] = [{"apiKey": []}]
-        codes += ["401"] + (["403"] if kinds else [])
+        codes += ["401", "403"]  # a person's key is narrowed by its holder's role on any endpoint
         if kinds:
             op["description"] = "Allowed organisation kinds: " + ", ".join(kinds) + "."
     for code in codes:

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from . import audit
-from .auth import Caller, make_key
+from .auth import Caller, bind_minted, make_key, revoke_minted
 from .catalogue import EMPLOYER_KINDS
 from .db import db, utcnow
 from .errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
@@ -53,6 +53,7 @@ def issue_api_key(org: Organization, data: dict, caller: Caller | None) -> tuple
                  holder_name=holder.get("name"), holder_badge=holder.get("badge"))
     db.session.add(key)
     db.session.flush()
+    bind_minted(key, caller)
     audit.record("api_key.issued", actor_org=caller and caller.org_id, actor_key=caller and caller.key_id,
                  subject=key_id, detail={"organization_id": org.id, "holder": holder.get("badge")})
     return key, full
@@ -65,6 +66,7 @@ def revoke_api_key(key_id: str, caller: Caller) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         audit.record("api_key.revoked", actor_org=caller.org_id, actor_key=caller.key_id, subject=key_id)
+    revoke_minted(key_id, caller)
     return key
 
 

@@ -158,6 +158,54 @@ def test_security_repeated_failures_lock_the_account(app, client):
     assert db.session.query(AuditEntry).filter(AuditEntry.event == "account.locked").count() == 1
 
 
+def test_security_lock_out_does_not_tell_which_names_exist(app, client, backend):
+    """Enumeration by lock-out: a real name and an unknown one get the same codes, status and
+    words, in about the same time, and the unknown name is stored only as a keyed hash."""
+    import time
+
+    from sqlalchemy import select
+
+    from training.account_models import SignInFailure, SignInLock
+    from training.db import db
+    reg = f.regulator(client)
+    real, _ = account(f.org(reg, "training_body").id, enrol=False)
+    names = (real.login, "nobody.at.all")
+    clients = {}
+    for n, name in enumerate(names):
+        clients[name] = app.test_client()
+        clients[name].environ_base["REMOTE_ADDR"] = f"10.0.2.{n}"
+
+    def attempt(name, password):
+        c = clients[name]
+        page = c.get("/console/sign-in")
+        start = time.perf_counter()
+        r = c.post("/console/sign-in", data={"login": name, "password": password, "csrf_token": csrf_of(page.data)})
+        words = re.search(r'role="alert">(.*?)<', r.get_data(as_text=True), re.S)[1]
+        return (r.status_code, words), time.perf_counter() - start
+
+    app.config["ACCOUNT_LOCK_AFTER"] = 2
+    try:
+        seen = {name: [attempt(name, "wrong one!")[0] for _ in range(2)] for name in names}
+        took = {name: [] for name in names}
+        # Timed on SQLite only: the cost to compare is the password hash's, not the database's.
+        for _ in range(2 if backend == "sqlite" else 1):  # interleaved: a busy machine slows both alike
+            for name in names:
+                answer, spent = attempt(name, PASSWORD)  # locked: even the right password is refused
+                seen[name].append(answer)
+                took[name].append(spent)
+    finally:
+        app.config.pop("ACCOUNT_LOCK_AFTER")
+    assert seen[names[0]] == seen[names[1]]
+    assert {status for status, _ in seen[names[1]]} == {401}
+    assert "锁定" not in seen[names[1]][0][1] and all("锁定" in words for _, words in seen[names[1]][1:])
+    if backend == "sqlite":
+        known, unknown = (min(took[name]) for name in names)
+        assert 1 / 3 < unknown / known < 3, (known, unknown)  # both pay the password hash
+    stored = db.session.scalars(select(SignInFailure.login_digest).where(SignInFailure.login_digest.is_not(None))).all()
+    assert len(stored) == len(seen[names[1]]) and all(b"nobody" not in bytes(d) for d in stored)
+    assert db.session.scalars(select(SignInLock)).one().locked_until is not None
+
+
 def test_security_wrong_codes_lock_too(app, client):
     s = Setup(app, client)
     c = app.test_client()
