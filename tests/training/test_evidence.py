@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from tests import factories as f
@@ -122,6 +123,30 @@ def test_attendance_training_body_worker_not_enrolled_403_then_enrolled(client):
     listed = rogue.get(f"/api/v1/sessions/{s['id']}/enrolments").get_json()["items"]
     assert [e["worker_id"] for e in listed] == [wk["id"]]
     assert rogue.post(f"/api/v1/sessions/{s['id']}/attendance", body).status_code == 201
+
+
+def test_attendance_console_roster_is_the_enrolment(client):
+    """A person on a console class's roster may be marked present in the class's sessions, whoever
+    registered them; someone off the roster may not."""
+    from training.account_models import ClassMember, ClassSession, TrainingClass
+    from training.auth import Caller
+    from training.errors import Forbidden
+    from training.evidence import record_attendance
+    w = f.World(client)
+    other = f.org(w.reg, "training_body")
+    on, off = f.worker(other), f.worker(other)  # registered elsewhere: no implicit enrolment here
+    s = f.session(w.body, f.days_ago(4), 8, trainer_id=w.trainer["id"])
+    cls = TrainingClass(organization_id=w.body.id, name="焊工一班", category="welding")
+    db.session.add(cls)
+    db.session.flush()
+    db.session.add_all([ClassSession(class_id=cls.id, session_id=s["id"]), ClassMember(class_id=cls.id, worker_id=on["id"])])
+    session, caller = db.session.get(TrainingSession, s["id"]), Caller("k", w.body.id, "training_body", "x", None, None)
+    times = {"check_in": session.starts_at, "check_out": session.ends_at}
+    assert record_attendance(session, {"worker_id": on["id"], **times}, caller).hours == 8.0
+    with pytest.raises(Forbidden) as refused:
+        record_attendance(session, {"worker_id": off["id"], **times}, caller)
+    assert refused.value.errors[0]["code"] == "not_enrolled"
+    db.session.rollback()
 
 
 def test_attendance_own_registrant_enrolled_on_the_spot(client):
