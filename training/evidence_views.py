@@ -96,7 +96,8 @@ def list_enrolments(session_id):
 
 
 @bp.post(f"{API}/sessions/<session_id>/attendance")
-@doc("Record one attendance", body=AttendanceCreateRequestSchema, response=AttendanceSchema, status=201,
+@doc("Record one attendance (403 not_enrolled / not_employed without standing for the worker; 422 in_future)",
+     body=AttendanceCreateRequestSchema, response=AttendanceSchema, status=201,
      tags=["evidence"], errors=("400", "404", "422"))
 @require(*SESSION_KINDS)
 @write
