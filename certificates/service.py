@@ -1,8 +1,9 @@
 """Issuance, status changes and the three-yearly review of certificates.
 
-Issuance checks accreditation first (403), then the evidence (422, one error per reason), signs
-the token, renders the QR images once, and writes the certificate, its evidence snapshot and its
-token in the caller's one transaction. Status changes never delete; they append events.
+Issuance and review (every act that signs a token) check accreditation at that moment first
+(403), then the evidence (422, one error per reason), sign the token, render the QR images
+once, and write the certificate, its evidence snapshot and its token in the caller's one
+transaction. Status changes never delete; they append events.
 """
 from __future__ import annotations
 
@@ -213,6 +214,9 @@ def change_status(cert: Certificate, action: str, reason: str, caller) -> Certif
 def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Certificate:
     if caller.org_id != cert.issuer_id:
         raise Forbidden("Only the certificate's issuer reviews it.")
+    # A review re-signs the token: like issuance, it needs the accreditation now, not at issuance.
+    if not accredited(caller.org_id, cert.category, utcnow() + CHINA):
+        raise Forbidden("This training body holds no active accreditation for the category today.")
     if effective_status(cert) != "valid":
         raise Conflict(f"A {effective_status(cert)} certificate cannot be reviewed.")
     category = load_catalogue().category(cert.category)

@@ -105,10 +105,20 @@ def session(api: Api, start: datetime, hours: float = 8, category: str | None = 
     return r.get_json()
 
 
+def enrol(api: Api, sess: dict, worker_id: str) -> dict:
+    r = api.post(f"/api/v1/sessions/{sess['id']}/enrolments", {"worker_id": worker_id})
+    assert r.status_code in (200, 201), r.get_json()
+    return r.get_json()
+
+
 def attend(api: Api, sess: dict, worker_id: str, check_in=None, check_out=None) -> dict:
-    r = api.post(f"/api/v1/sessions/{sess['id']}/attendance", {
-        "worker_id": worker_id, "check_in": check_in or sess["starts_at"],
-        "check_out": check_out or sess["ends_at"]})
+    """Record attendance, enrolling the worker first when the body did not register them itself
+    (only then: the extra round trip would slow every test that trains its own trainees)."""
+    body = {"worker_id": worker_id, "check_in": check_in or sess["starts_at"], "check_out": check_out or sess["ends_at"]}
+    r = api.post(f"/api/v1/sessions/{sess['id']}/attendance", body)
+    if r.status_code == 403 and (r.get_json().get("errors") or [{}])[0].get("code") == "not_enrolled":
+        enrol(api, sess, worker_id)
+        r = api.post(f"/api/v1/sessions/{sess['id']}/attendance", body)
     assert r.status_code == 201, r.get_json()
     return r.get_json()
 

@@ -13,6 +13,7 @@ from .auth import Caller
 from .catalogue import load_catalogue
 from .db import db
 from .evidence import CHINA, record_attendance, record_exam, record_session
+from .evidence_standing import enrol
 from .identity import generate_credit_code, generate_id_number
 from .models import Organization
 from .service import accredit, create_organization, create_site, issue_api_key, register_trainer, register_worker
@@ -111,7 +112,8 @@ def _run_class(body, trainer, category, workers, start, cat, rng, until=None) ->
             s = record_session({"category": category, "kind": "initial", "starts_at": day,
                                 "ends_at": day + timedelta(hours=span), "location": f"{body.name}第{rng.randint(1, 6)}教室",
                                 "trainer_id": trainer.id, "capacity": len(workers) + 5}, caller)
-            for w in workers:
+            for w in workers:  # the regulator registered the demo's people: the body enrols its class
+                enrol(s, w.id, caller)
                 record_attendance(s, {"worker_id": w.id, "check_in": s.starts_at, "check_out": s.ends_at}, caller)
             hours -= span
         day += timedelta(days=1)

@@ -15,6 +15,7 @@ from sqlalchemy import Row, bindparam, select
 from .catalogue import Category, load_catalogue
 from .db import db, utcnow
 from .errors import Conflict, Forbidden, Unprocessable, field_error
+from .evidence_standing import not_in_future, standing_for
 from .models import Attendance, Exam, Trainer, TrainingSession, Worker
 from .service import accredited
 from .signals import attendance_recorded, exam_recorded, record_voided, session_recorded
@@ -44,14 +45,17 @@ def record_attendance(session: TrainingSession, data: dict, caller) -> Attendanc
     if session.organization_id != caller.org_id:
         raise Forbidden("Only the organisation that ran the session records its attendance.")
     errors = []
-    if db.session.get(Worker, data["worker_id"]) is None:
+    worker = db.session.get(Worker, data["worker_id"])
+    if worker is None:
         errors.append(field_error("worker_id", "not_found", "No worker with this id."))
     if data["check_in"] < session.starts_at or data["check_in"] >= session.ends_at:
         errors.append(field_error("check_in", "outside_session", "check_in is outside the session's time."))
     if data["check_out"] > session.ends_at or data["check_out"] <= session.starts_at:
         errors.append(field_error("check_out", "outside_session", "check_out is outside the session's time."))
+    errors += [e for e in [not_in_future(data["check_out"], "check_out")] if e]
     if errors:
         raise Unprocessable("The attendance does not fit the session.", errors)
+    standing_for(session, worker, data["check_in"], caller)
     hours = round((data["check_out"] - data["check_in"]).total_seconds() / 3600, 2)
     att = Attendance(session_id=session.id, worker_id=data["worker_id"], check_in=data["check_in"],
                      check_out=data["check_out"], hours=hours, created_by=caller.key_id)
@@ -70,6 +74,9 @@ def record_exam(data: dict, caller) -> Exam:
         raise Forbidden("Only exam centres and regulators record exam results (training and examining are kept apart).")
     if db.session.get(Worker, data["worker_id"]) is None:
         raise Unprocessable("Unknown worker.", [field_error("worker_id", "not_found", "No worker with this id.")])
+    future = not_in_future(data["taken_at"], "taken_at")
+    if future:
+        raise Unprocessable("An exam dated after now is not recorded.", [future])
     passed = data["theory_score"] >= cat.pass_mark and data["practical_score"] >= cat.pass_mark
     exam = Exam(exam_centre_id=caller.org_id, passed=passed, created_by=caller.key_id, **data)
     db.session.add(exam)
@@ -119,14 +126,30 @@ def _china_day_end(t: datetime) -> datetime:
     return datetime(local.year, local.month, local.day) + timedelta(days=1) - CHINA
 
 
+def _org_of(a) -> str | None:
+    """The organisation that recorded an attendance: a row's column, or an ORM record's session."""
+    org = getattr(a, "organization_id", None)
+    return org if org is not None or not hasattr(a, "session") else a.session.organization_id
+
+
+def _cuts(mine, other) -> bool:
+    """Does ``other`` take the hours it overlaps away from ``mine``? Within one organisation both
+    lose them. Between two, the record entered first keeps them: the later one was written into
+    time another organisation had already accounted for, and cannot erase that record's hours."""
+    if mine[3] == other[3] or mine[4] is None or other[4] is None:
+        return True
+    return (other[4], other[2]) < (mine[4], mine[2])
+
+
 def credited_pieces(records: list[Attendance]) -> dict[str, list[tuple[datetime, datetime]]]:
     """Per attendance id, the stretches credited: overlaps with the worker's other attendance
-    removed from both, then at most DAILY_CAP_HOURS per China calendar day, earliest first."""
-    spans = sorted(((a.check_in, a.check_out, a.id) for a in records), key=lambda s: (s[0], s[2]))
+    removed (``_cuts``), then at most DAILY_CAP_HOURS per China calendar day, earliest first."""
+    spans = sorted(((a.check_in, a.check_out, a.id, _org_of(a), getattr(a, "created_at", None))
+                    for a in records), key=lambda s: (s[0], s[2]))
     free: list[tuple[datetime, datetime, str]] = []
-    for i, (start, end, ident) in enumerate(spans):
-        cuts = sorted((max(s, start), min(e, end)) for j, (s, e, _) in enumerate(spans)
-                      if j != i and s < end and e > start)
+    for i, (start, end, ident, *_) in enumerate(spans):
+        cuts = sorted((max(o[0], start), min(o[1], end)) for j, o in enumerate(spans)
+                      if j != i and o[0] < end and o[1] > start and _cuts(spans[i], o))
         cursor = start
         for s, e in cuts:
             if s > cursor:
@@ -160,7 +183,7 @@ def worker_attendance(worker_id: str) -> list[Attendance]:
 # outer join is the one the ORM's joined load made, so rows come back in the order they did
 # (the snapshot lists attendance ids in that order).
 _A, _S, _E = Attendance.__table__.c, TrainingSession.__table__.c, Exam.__table__.c
-_ATTENDANCE = (select(_A.id, _A.check_in, _A.check_out, _S.category, _S.kind)
+_ATTENDANCE = (select(_A.id, _A.check_in, _A.check_out, _S.category, _S.kind, _S.organization_id, _A.created_at)
                .join_from(Attendance.__table__, TrainingSession.__table__, _S.id == _A.session_id, isouter=True)
                .where(_A.worker_id == bindparam("worker_id"), _A.voided_at.is_(None)))
 _EXAMS = (select(_E.id, _E.taken_at, _E.passed)
@@ -170,7 +193,8 @@ _EXAMS = (select(_E.id, _E.taken_at, _E.passed)
 
 
 # The same reads for many workers at once (batch issuance), with the worker's id first.
-_ATTENDANCE_OF = (select(_A.worker_id, _A.id, _A.check_in, _A.check_out, _S.category, _S.kind)
+_ATTENDANCE_OF = (select(_A.worker_id, _A.id, _A.check_in, _A.check_out, _S.category, _S.kind,
+                          _S.organization_id, _A.created_at)
                   .join_from(Attendance.__table__, TrainingSession.__table__, _S.id == _A.session_id, isouter=True)
                   .where(_A.worker_id.in_(bindparam("worker_ids", expanding=True)), _A.voided_at.is_(None)))
 _EXAMS_OF = (select(_E.worker_id, _E.category, _E.id, _E.taken_at, _E.passed)

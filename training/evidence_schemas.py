@@ -81,6 +81,17 @@ class AttendanceSchema(Schema):
     void_reason = fields.String(allow_none=True)
 
 
+class EnrolmentCreateRequestSchema(Schema):
+    worker_id = fields.String(required=True, validate=validate.Length(1, 16))
+
+
+class EnrolmentSchema(Schema):
+    id = fields.String()
+    session_id = fields.String()
+    worker_id = fields.String()
+    created_at = UtcDateTime()
+
+
 class ExamCreateRequestSchema(Schema):
     worker_id = fields.String(required=True, validate=validate.Length(1, 16))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORY_CODES))

@@ -7,12 +7,14 @@ from . import evidence
 from .auth import current_caller, require
 from .batch import run_batch
 from .catalogue import EMPLOYER_KINDS
-from .evidence_schemas import (AttendanceCreateRequestSchema, AttendanceSchema, EvidenceSchema,
+from .evidence_schemas import (AttendanceCreateRequestSchema, AttendanceSchema, EnrolmentCreateRequestSchema,
+                               EnrolmentSchema, EvidenceSchema,
                                ExamCreateRequestSchema, ExamSchema, SessionCreateRequestSchema,
                                SessionSchema, VoidRequestSchema)
 from .errors import BadRequest, Forbidden
 from .http import idempotent, json_body, json_response, paginate, write
-from .models import Attendance, Exam, TrainingSession, Worker
+from .evidence_standing import enrol
+from .models import Attendance, Enrolment, Exam, TrainingSession, Worker
 from .openapi import doc
 from .schemas import BatchRequestSchema, BatchResultSchema, CATEGORY_CODES, ListOf
 from .service import get_or_404
@@ -55,8 +57,47 @@ def get_session(session_id):
     return json_response(SessionSchema().dump(_own_session(session_id)))
 
 
+@bp.post(f"{API}/sessions/<session_id>/enrolments")
+@doc("Enrol a worker in the caller's training session (the standing to record their attendance)",
+     body=EnrolmentCreateRequestSchema, response=EnrolmentSchema, status=201, tags=["evidence"],
+     errors=("400", "404", "422"))
+@require("training_body")
+@write
+@idempotent
+def create_enrolment(session_id):
+    session = _own_session(session_id)
+    data = EnrolmentCreateRequestSchema().load(json_body())
+    row, created = enrol(session, data["worker_id"], current_caller())
+    return json_response(EnrolmentSchema().dump(row), 201 if created else 200)
+
+
+@bp.post(f"{API}/sessions/<session_id>/enrolments/batch")
+@doc("Enrol a class at once", body=BatchRequestSchema, response=BatchResultSchema, tags=["evidence"],
+     errors=("400", "404", "422"))
+@require("training_body")
+@write
+def create_enrolment_batch(session_id):
+    session = _own_session(session_id)
+    items, caller = BatchRequestSchema().load(json_body())["items"], current_caller()
+
+    def one(item):
+        row, created = enrol(session, EnrolmentCreateRequestSchema().load(item)["worker_id"], caller)
+        return row.id, 201 if created else 200
+    return json_response(run_batch(items, one))
+
+
+@bp.get(f"{API}/sessions/<session_id>/enrolments")
+@doc("A session's enrolments", response=ListOf[EnrolmentSchema], tags=["evidence"], errors=("400", "404"))
+@require("training_body", "regulator")
+def list_enrolments(session_id):
+    session = _own_session(session_id)
+    stmt = select(Enrolment).where(Enrolment.session_id == session.id)
+    return json_response(paginate(stmt, Enrolment, EnrolmentSchema().dump))
+
+
 @bp.post(f"{API}/sessions/<session_id>/attendance")
-@doc("Record one attendance", body=AttendanceCreateRequestSchema, response=AttendanceSchema, status=201,
+@doc("Record one attendance (403 not_enrolled / not_employed without standing for the worker; 422 in_future)",
+     body=AttendanceCreateRequestSchema, response=AttendanceSchema, status=201,
      tags=["evidence"], errors=("400", "404", "422"))
 @require(*SESSION_KINDS)
 @write

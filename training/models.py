@@ -139,6 +139,18 @@ class Attendance(db.Model):
     __table_args__ = (Index("ix_attendance_worker_time", "worker_id", "check_in"),)
 
 
+class Enrolment(db.Model):
+    """A worker enrolled in a training body's session: the body's standing to record the worker's
+    attendance there (an employer's induction stands on an employment instead)."""
+    __tablename__ = "enrolments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(ID)  # the key that enrolled
+    __table_args__ = (UniqueConstraint("session_id", "worker_id", name="uq_enrolments_session_worker"),)
+
+
 class Exam(db.Model):
     __tablename__ = "exams"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)

@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     from . import employment_models, notices, onsite, prestart_views  # noqa: F401  (tables, routes)
     from .prestart_cli import register_prestart_cli
     notices.connect()
+    from . import standing
+    standing.install(app)  # induction is recorded only for workers the employer employs
     onsite.connect()
     register_prestart_cli(app)
     from . import dashboard, findings_models, findings_views, rules  # noqa: F401  (tables, routes, rules)

@@ -30,6 +30,7 @@ from training.auth import Caller
 from training.db import db, utcnow
 from training.demo import ORGS, chinese_name
 from training.evidence import CHINA, record_attendance, record_exam, record_session
+from training.evidence_standing import enrol
 from training.identity import generate_id_number
 from training.models import ApiKey, Attendance, Organization, Site, TrainingSession
 from training.service import create_site, issue_api_key, register_trainer, register_worker
@@ -134,6 +135,7 @@ def _stage(rng: random.Random) -> dict:
     twin = record_session({"category": "welding", "kind": "initial", "starts_at": att.check_in, "ends_at": att.check_out,
                            "location": f"{other_body.name}实训车间", "trainer_id": other_trainer.id, "capacity": 30},
                           _as(other_body))
+    enrol(twin, cert.worker_id, _as(other_body))
     record_attendance(twin, {"worker_id": cert.worker_id, "check_in": att.check_in, "check_out": att.check_out},
                       _as(other_body))
 

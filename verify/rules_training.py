@@ -77,6 +77,30 @@ def day_totals(rows) -> dict:
     return out
 
 
+def _entered(r):
+    return (r.created_at, r.id)
+
+
+def split_prior(rows) -> tuple[list, list]:
+    """(records that rest the finding, records of the organisation with prior standing). Between
+    organisations, the one whose record here was entered first had the time accounted for before
+    the others wrote into it: the finding names it, but does not rest on its records, so it does
+    not by itself make that organisation's certificate suspect (nor join one issued later on them).
+    Within one organisation there is no one else to blame: every record rests the finding."""
+    if len({r.organization_id for r in rows}) < 2:
+        return list(rows), []
+    first = min(rows, key=_entered).organization_id
+    return [r for r in rows if r.organization_id != first], [r for r in rows if r.organization_id == first]
+
+
+def _evidence_ids(rows) -> dict:
+    blamed, prior = split_prior(rows)
+    out = {"attendance_ids": sorted(r.id for r in blamed)}
+    if prior:
+        out["prior_attendance_ids"] = sorted(r.id for r in prior)
+    return out
+
+
 def check_worker(rows, only=None) -> None:
     """training_overlap and too_many_hours_in_a_day over one worker's attendance."""
     if not rows:
@@ -84,22 +108,23 @@ def check_worker(rows, only=None) -> None:
     wid = rows[0].worker_id
     for a, b, minutes in overlapping_pairs(rows, R.cfg("training_overlap")["min_overlap_minutes"],
                                            only.id if only else None):
-        ids = sorted((a.id, b.id))
+        ids, refs = sorted((a.id, b.id)), _evidence_ids((a, b))
         R.fire("training_overlap", f"{ids[0]}:{ids[1]}",
-               {"attendance_ids": ids, "session_ids": sorted({a.session_id, b.session_id}),
+               {**refs, "session_ids": sorted({a.session_id, b.session_id}),
                 "overlap_minutes": round(minutes), "intervals": [[a.check_in, a.check_out], [b.check_in, b.check_out]]},
                R.parties(R.worker_party(wid), R.org_party(a.organization_id), R.org_party(b.organization_id)),
-               worker_id=wid, certificate_serial=R.certificate_for(wid, None, ids))
+               worker_id=wid, certificate_serial=R.certificate_for(wid, None, refs["attendance_ids"]))
     c = R.cfg("too_many_hours_in_a_day")
     days = day_totals(rows)
     touched = set(day_totals([only])) if only else set(days)
     for day in sorted(touched):
         hours, ids = days[day]
         if hours > c["max_hours"] + c["tolerance_hours"]:
+            refs = _evidence_ids([r for r in rows if r.id in ids])
             R.fire("too_many_hours_in_a_day", f"{wid}:{day}",
-                   {"attendance_ids": ids, "day": str(day), "hours": round(hours, 2)},
+                   {**refs, "day": str(day), "hours": round(hours, 2)},
                    R.parties(R.worker_party(wid), *(R.org_party(r.organization_id) for r in rows if r.id in ids)),
-                   worker_id=wid, certificate_serial=R.certificate_for(wid, None, ids))
+                   worker_id=wid, certificate_serial=R.certificate_for(wid, None, refs["attendance_ids"]))
 
 
 def check_late(row) -> None:

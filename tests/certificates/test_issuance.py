@@ -188,6 +188,33 @@ def test_review_needs_refresher_hours_then_extends_and_resigns(client):
     assert db.session.scalar(select(func.count()).select_from(CertificateToken)) == 2
 
 
+def test_review_by_body_whose_accreditation_is_suspended_or_withdrawn_403(client):
+    from datetime import timedelta
+    from certificates.models import CertificateEvent
+    w = f.World(client)
+    wk = ready_worker(w)
+    c = issue(w, wk).get_json()
+    cert = db.session.get(Certificate, c["serial"])  # three years on, with the refresher done
+    cert.issued_at -= timedelta(days=3 * 365)
+    for ev in db.session.scalars(select(CertificateEvent).where(CertificateEvent.serial == c["serial"])):
+        ev.at -= timedelta(days=3 * 365)
+    db.session.commit()
+    s = f.session(w.body, f.days_ago(10), 8, "welding", kind="refresher", trainer_id=w.trainer["id"])
+    f.attend(w.body, s, wk["id"])
+    base, acc = f"/api/v1/certificates/{c['serial']}", f"/api/v1/accreditations/{w.body_acc['id']}"
+    for status in ("suspended", "active", "withdrawn"):
+        changed = w.reg.patch(acc, {"status": status, "reason": "整改"})
+        assert changed.status_code == 200, changed.get_json()
+        r = w.body.post(f"{base}/review")
+        if status == "active":  # the same review goes through once the body is accredited again
+            assert r.status_code == 200, r.get_json()
+            c = r.get_json()
+            continue
+        assert r.status_code == 403 and r.content_type == "application/problem+json", r.get_json()
+        assert w.body.get(base).get_json()["review_due"] == c["review_due"]
+    assert db.session.scalar(select(func.count()).select_from(CertificateToken)) == 2  # signed twice, not thrice
+
+
 def test_trust_list_shape_and_signature(client, app):
     from verify.verdict import TrustIndex, verify_document_signature
     w = f.World(client)

@@ -95,14 +95,17 @@ def _seed(app) -> dict:
                      "duration_minutes": 90, "theory_score": 88, "practical_score": 92, "examiner": "刘考评"}, as_(centre))
         certs[w.id] = issue_certificate({"worker_id": w.id, "category": "confined_space"}, as_(body), signer,
                                         "http://127.0.0.1")
+    # Placed first: induction is recorded only for workers the host (or the agency in between)
+    # employs. The last one came through the agency, whose own induction is all it has.
+    for i, w in enumerate(workers):
+        through = i < 30 or i == 49
+        create_employment({"worker_id": w.id, "employer_id": host.id, "via_id": agency.id if through else None,
+                           "role": ROLE, "starts_on": today}, as_(agency if through else host))
     levels = ["company", "workshop", "team"]
     company, workshop, team = _sessions(as_(host), "induction", [6, 5, 4], level_of=levels)
     _attend([company, workshop, team], workers[:45] + workers[48:49], as_(host))
     _attend([company, workshop], workers[45:48], as_(host))
     _attend(_sessions(as_(agency), "induction", [9, 8, 7], level_of=levels), workers[49:], as_(agency))
-    for i, w in enumerate(workers):
-        create_employment({"worker_id": w.id, "employer_id": host.id, "via_id": agency.id if i < 30 else None,
-                           "role": ROLE, "starts_on": today}, as_(agency if i < 30 else host))
     change_status(certs[workers[48].id], "revoke", "培训记录系伪造，撤销", as_(body))
     raise_finding("exam_too_fast", "medium", f"e2e:{workers[7].id}", {"minutes": 14}, "考试用时过短",
                   [("worker", workers[7].id, workers[7].name)], worker_id=workers[7].id)

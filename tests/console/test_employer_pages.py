@@ -234,6 +234,8 @@ def test_employer_crew_csv_read_then_checked_per_row_with_summary(app, client):
     d = Desk(app, client)
     fresh = [f.id_number() for _ in range(2)]
     ids = [f.worker(d.host, n)["id"] for n in fresh]
+    for wid in ids:  # induction is given to the host's own workers
+        place(d.host, wid, d.host.id, "confined_space_worker")
     induct(d.host, ids)
     rows = [(n, "某人", "有限空间作业人员") for n in fresh]
     rows.append((f.id_number(), "不在册", "有限空间作业人员"))
@@ -272,6 +274,7 @@ def test_employer_crew_gbk_csv_and_xlsx_with_role_chosen_on_upload(app, client):
     d = Desk(app, client)
     numbers = [f.id_number() for _ in range(2)]
     ids = [f.worker(d.host, n)["id"] for n in numbers]
+    place(d.host, ids[0], d.host.id, "general_labourer")  # induction is given to the host's own workers
     induct(d.host, ids[:1])
     gbk = ("身份证号,姓名\r\n" + "".join(f"{n},某人\r\n" for n in numbers)).encode("gbk")
     page = text(upload(d.host_officer, gbk, role="general_labourer"))

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from tests import factories as f
 from training.db import db
 from training.evidence import evidence_for
-from training.models import Attendance, Exam, TrainingSession
+from training.models import Attendance, Enrolment, Exam, TrainingSession
 
 
 def _count(model):
@@ -98,6 +99,107 @@ def test_attendance_other_org_session_403(client):
     r = other.post(f"/api/v1/sessions/{s['id']}/attendance", {"worker_id": wk["id"], "check_in": s["starts_at"],
                                                               "check_out": s["ends_at"]})
     assert r.status_code == 403
+
+
+def test_attendance_training_body_worker_not_enrolled_403_then_enrolled(client):
+    w = f.World(client)
+    rogue = f.org(w.reg, "training_body")
+    wk = f.worker(w.body)  # the honest school's trainee
+    s = f.session(rogue, f.days_ago(5), 8, trainer_id=f.trainer(rogue, "钱老师")["id"])
+    body = {"worker_id": wk["id"], "check_in": s["starts_at"], "check_out": s["ends_at"]}
+    for path, payload in ((f"/api/v1/sessions/{s['id']}/attendance", body),
+                          (f"/api/v1/sessions/{s['id']}/attendance/batch", {"items": [body]})):
+        r = rogue.post(path, payload)
+        errors = r.get_json()["errors"] if r.status_code == 403 else r.get_json()["items"][0]["errors"]
+        assert [e["code"] for e in errors] == ["not_enrolled"], r.get_json()
+    assert _count(Attendance) == 0 and _count(Enrolment) == 0
+    # Another body cannot enrol anyone in this session; the one that runs it can, once.
+    assert w.body.post(f"/api/v1/sessions/{s['id']}/enrolments", {"worker_id": wk["id"]}).status_code == 403
+    assert rogue.post(f"/api/v1/sessions/{s['id']}/enrolments", {"worker_id": "nobody"}).status_code == 422
+    first = rogue.post(f"/api/v1/sessions/{s['id']}/enrolments", {"worker_id": wk["id"]})
+    again = rogue.post(f"/api/v1/sessions/{s['id']}/enrolments/batch", {"items": [{"worker_id": wk["id"]}]})
+    assert first.status_code == 201 and again.get_json()["items"][0] == {"index": 0, "status": 200,
+                                                                         "id": first.get_json()["id"]}
+    listed = rogue.get(f"/api/v1/sessions/{s['id']}/enrolments").get_json()["items"]
+    assert [e["worker_id"] for e in listed] == [wk["id"]]
+    assert rogue.post(f"/api/v1/sessions/{s['id']}/attendance", body).status_code == 201
+
+
+def test_attendance_console_roster_is_the_enrolment(client):
+    """A person on a console class's roster may be marked present in the class's sessions, whoever
+    registered them; someone off the roster may not."""
+    from training.account_models import ClassMember, ClassSession, TrainingClass
+    from training.auth import Caller
+    from training.errors import Forbidden
+    from training.evidence import record_attendance
+    w = f.World(client)
+    other = f.org(w.reg, "training_body")
+    on, off = f.worker(other), f.worker(other)  # registered elsewhere: no implicit enrolment here
+    s = f.session(w.body, f.days_ago(4), 8, trainer_id=w.trainer["id"])
+    cls = TrainingClass(organization_id=w.body.id, name="焊工一班", category="welding")
+    db.session.add(cls)
+    db.session.flush()
+    db.session.add_all([ClassSession(class_id=cls.id, session_id=s["id"]), ClassMember(class_id=cls.id, worker_id=on["id"])])
+    session, caller = db.session.get(TrainingSession, s["id"]), Caller("k", w.body.id, "training_body", "x", None, None)
+    times = {"check_in": session.starts_at, "check_out": session.ends_at}
+    assert record_attendance(session, {"worker_id": on["id"], **times}, caller).hours == 8.0
+    with pytest.raises(Forbidden) as refused:
+        record_attendance(session, {"worker_id": off["id"], **times}, caller)
+    assert refused.value.errors[0]["code"] == "not_enrolled"
+    db.session.rollback()
+
+
+def test_attendance_own_registrant_enrolled_on_the_spot(client):
+    w = f.World(client)
+    wk = f.worker(w.body)
+    f.attend(w.body, f.session(w.body, f.days_ago(5), 8, trainer_id=w.trainer["id"]), wk["id"])
+    assert db.session.scalar(select(Enrolment.worker_id)) == wk["id"]
+
+
+def test_attendance_induction_needs_an_open_employment_of_the_worker(client):
+    w = f.World(client)
+    coal = f.org(w.reg, "enterprise", industry="coal_mine")
+    host = f.org(w.reg, "enterprise", industry="construction")
+    agency = f.org(w.reg, "labour_agency")
+    wk = f.worker(w.body)
+    s_coal, s_host, s_agency = (f.session(o, f.days_ago(3), 8, None, kind="induction", level="company")
+                                for o in (coal, host, agency))
+
+    def attend(api, s):
+        return api.post(f"/api/v1/sessions/{s['id']}/attendance",
+                        {"worker_id": wk["id"], "check_in": s["starts_at"], "check_out": s["ends_at"]})
+    r = attend(coal, s_coal)
+    assert r.status_code == 403 and r.get_json()["errors"][0]["code"] == "not_employed"
+    assert attend(host, s_host).status_code == 403 and _count(Attendance) == 0
+    placed = agency.post("/api/v1/employments", {"worker_id": wk["id"], "employer_id": host.id, "via_id": agency.id,
+                                                 "role": "general_labourer", "starts_on": str(f.days_ago(-7).date())})
+    assert placed.status_code == 201, placed.get_json()
+    assert attend(host, s_host).status_code == 201  # as host, before the first shift
+    assert attend(agency, s_agency).status_code == 201  # as the agency in between
+    assert attend(coal, s_coal).status_code == 403  # still nobody's employer there
+    past = f.org(w.reg, "enterprise")
+    ended = past.post("/api/v1/employments", {"worker_id": wk["id"], "role": "welder",
+                                              "starts_on": str(f.days_ago(30).date())}).get_json()
+    assert past.patch(f"/api/v1/employments/{ended['id']}", {"ends_on": str(f.days_ago(10).date())}).status_code == 200
+    s_late = f.session(past, f.days_ago(2), 4, None, kind="induction", level="team")
+    assert attend(past, s_late).status_code == 403  # its employment ended before that day
+
+
+def test_attendance_and_exam_dated_after_now_422(client):
+    w = f.World(client)
+    wk = f.worker(w.body)
+    now = f.hours_ago(0)
+    s = f.session(w.body, now - timedelta(hours=3), 6, trainer_id=w.trainer["id"])
+    late = {"worker_id": wk["id"], "check_in": f.ts(now - timedelta(hours=3)), "check_out": f.ts(now + timedelta(hours=2))}
+    r = w.body.post(f"/api/v1/sessions/{s['id']}/attendance", late)
+    assert r.status_code == 422 and [e["code"] for e in r.get_json()["errors"]] == ["in_future"]
+    skewed = {**late, "check_out": f.ts(now + timedelta(minutes=3))}  # within the clock skew allowed
+    assert w.body.post(f"/api/v1/sessions/{s['id']}/attendance", skewed).status_code == 201
+    body = {"worker_id": wk["id"], "category": "welding", "taken_at": f.ts(now + timedelta(hours=1)),
+            "duration_minutes": 90, "theory_score": 90, "practical_score": 90, "examiner": "考评员甲"}
+    r = w.centre.post("/api/v1/exams", body)
+    assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "in_future"
+    assert _count(Exam) == 0 and _count(Attendance) == 1
 
 
 def test_attendance_unknown_worker_422(client):
@@ -196,18 +298,32 @@ def test_evidence_insufficient_hours(client):
     assert "insufficient_hours" in ev.problems and ev.credited_hours == 100
 
 
-def test_evidence_overlap_credited_to_neither(client):
+def test_evidence_overlap_within_one_body_credited_to_neither(client):
+    w = f.World(client)
+    wk = f.worker(w.body)
+    start = f.days_ago(10)
+    s1 = f.session(w.body, start, 4, trainer_id=w.trainer["id"])
+    s2 = f.session(w.body, start + timedelta(hours=2), 4, trainer_id=f.trainer(w.body, "钱老师")["id"])
+    f.attend(w.body, s1, wk["id"])
+    f.attend(w.body, s2, wk["id"])
+    assert evidence_for(wk["id"], "welding").credited_hours == 4.0  # 2 h alone in each; the 2 shared go to neither
+
+
+def test_evidence_overlap_across_bodies_later_record_erases_nothing(client):
+    """Another body's record, entered later into hours this body had already recorded, takes the
+    shared hours from itself only: the earlier body keeps its credited hours."""
     w = f.World(client)
     other = f.org(w.reg, "training_body")
-    f.accredit(w.reg, other, ["welding"])
+    f.accredit(w.reg, other, ["electrician_low_voltage"])
     wk = f.worker(w.body)
     start = f.days_ago(10)
     s1 = f.session(w.body, start, 8, trainer_id=w.trainer["id"])
-    s2 = f.session(other, start + timedelta(hours=4), 8, trainer_id=f.trainer(other, "钱老师")["id"])
+    s2 = f.session(other, start + timedelta(hours=4), 4, "electrician_low_voltage",
+                   trainer_id=f.trainer(other, "钱老师")["id"])
     f.attend(w.body, s1, wk["id"])
     f.attend(other, s2, wk["id"])
-    ev = evidence_for(wk["id"], "welding")
-    assert ev.credited_hours == 8.0  # 4 h alone in each; the 4 shared hours go to neither
+    assert evidence_for(wk["id"], "welding").credited_hours == 8.0
+    assert evidence_for(wk["id"], "electrician_low_voltage").credited_hours == 0.0
 
 
 def test_evidence_daily_cap_eight_hours(client):

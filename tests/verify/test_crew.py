@@ -59,6 +59,7 @@ def test_crew_upload_csv_and_xlsx(client):
     s = Scene(client)
     numbers = [f.id_number() for _ in range(2)]
     ids = register(s.host, numbers)
+    place(s.host, ids[0], s.host.id, "general_labourer")  # induction is given to the host's own workers
     induct(s.host, ids[:1])
     data = "id_number,name\n" + "".join(f"{n},某人\n" for n in numbers)
     r = s.host.post(API, data={"file": (io.BytesIO(data.encode("utf-8-sig")), "crew.csv"), "role": "general_labourer"},
@@ -93,6 +94,8 @@ def test_crew_command_places_and_checks_fifty_then_a_recheck_clears_them(client,
     s = Scene(client)
     numbers = [f.id_number() for _ in range(50)]
     ids = register(s.agency, numbers)
+    for wid in ids[:30]:  # the first thirty came earlier and had the host's induction; --place finds them placed
+        place(s.agency, wid, s.host.id, "general_labourer", via_id=s.agency.id)
     induct(s.host, ids[:30])
     rows = tmp_path / "crew.csv"
     rows.write_text("id_number,name\n" + "".join(f"{n},工人\n" for n in numbers), encoding="utf-8")

@@ -283,9 +283,12 @@ def test_onsite_scan_raises_unqualified_on_duty_against_worker_host_and_agency(c
     site = s.host.post("/api/v1/sites", {"name": "三号井", "latitude": 34.7, "longitude": 113.6}).get_json()
     officer = _officer(s)
     ids_ = [welder_wrong["id"], cleared_wk["id"], early_wk["id"]]
-    induct(s.host, ids_)
-    # On duty as a welder with only a confined-space certificate, placed through the agency.
+    # On duty as a welder with only a confined-space certificate, placed through the agency; the
+    # others placed too, as the host's induction (given to all three) needs.
     place(s.agency, welder_wrong["id"], s.host.id, "welder", via_id=s.agency.id, site_id=site["id"])
+    place(s.agency, cleared_wk["id"], s.host.id, "confined_space_worker", via_id=s.agency.id)
+    place(s.host, early_wk["id"], s.host.id, "confined_space_worker", starts_on=today() - timedelta(days=10))
+    induct(s.host, ids_)
     assert _scan(officer, certs[0], site)["result"] == "valid"  # the card itself is fine
     (found,) = _onduty(welder_wrong["id"])
     evidence = json.loads(found.evidence)
@@ -296,12 +299,10 @@ def test_onsite_scan_raises_unqualified_on_duty_against_worker_host_and_agency(c
     _scan(officer, certs[0], site)
     assert len(_onduty(welder_wrong["id"])) == 1  # one finding per placement and day
     # Qualified and cleared before the start: nothing to find.
-    place(s.agency, cleared_wk["id"], s.host.id, "confined_space_worker", via_id=s.agency.id)
     assert check(s.agency, cleared_wk["id"], "confined_space_worker")["cleared"]
     _scan(officer, certs[1], site)  # employed with the site's enterprise, at no named site
     assert _onduty(cleared_wk["id"]) == []
     # Started ten days ago, cleared only today.
-    place(s.host, early_wk["id"], s.host.id, "confined_space_worker", starts_on=today() - timedelta(days=10))
     assert check(s.host, early_wk["id"], "confined_space_worker")["cleared"]
     _scan(officer, certs[2], site)
     (late,) = _onduty(early_wk["id"])

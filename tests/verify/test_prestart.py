@@ -156,6 +156,7 @@ def test_prestart_record_is_never_edited(client):
 def test_prestart_missing_certificate_for_the_role_from_the_catalogue(client):
     s = Scene(client)
     wk = f.worker(s.host)
+    place(s.host, wk["id"], s.host.id, "general_labourer")  # induction is given to the host's own workers
     induct(s.host, [wk["id"]])
     a = check(s.host, wk["id"], "welder")
     assert not a["cleared"] and codes(a) == ["missing_certificate"] and a["reasons"][0]["category"] == "welding"
@@ -172,8 +173,10 @@ def test_prestart_certificate_revoked_suspended_expired_and_dates_after_start(cl
     s = Scene(client)
     workers, certs = s.certified(3)
     ids = [x["id"] for x in workers]
-    induct(s.host, ids)
     role = "confined_space_worker"
+    for wid in ids:
+        place(s.host, wid, s.host.id, role)
+    induct(s.host, ids)
     s.w.body.post(f"/api/v1/certificates/{certs[0]['serial']}/revoke", {"reason": "虚假培训"})
     s.w.body.post(f"/api/v1/certificates/{certs[1]['serial']}/suspend", {"reason": "核查中"})
     row = db.session.get(Certificate, certs[2]["serial"])
@@ -220,6 +223,8 @@ def test_prestart_required_hours_follow_the_hosts_industry_not_the_role(client):
     s = Scene(client)
     mine = f.org(s.w.reg, "enterprise", "平煤股份", industry="coal_mine")
     wk = f.worker(s.host)
+    place(s.host, wk["id"], s.host.id, "general_labourer")
+    place(mine, wk["id"], mine.id, "general_labourer")
     induct(s.host, [wk["id"]], first_day=6)
     induct(mine, [wk["id"]], first_day=3)
     build = check(s.host, wk["id"], "general_labourer")
@@ -235,8 +240,8 @@ def test_prestart_required_hours_follow_the_hosts_industry_not_the_role(client):
 def test_prestart_change_of_role_repeats_workshop_and_team_levels(client):
     s = Scene(client)
     wk = f.worker(s.host)
-    induct(s.host, [wk["id"]], first_day=40)
     place(s.host, wk["id"], s.host.id, "general_labourer", starts_on=today() - timedelta(days=30))
+    induct(s.host, [wk["id"]], first_day=40)  # before the first shift, once employed
     assert check(s.host, wk["id"], "general_labourer")["cleared"]
     a = check(s.host, wk["id"], "metal_miner")
     assert codes(a) == ["insufficient_induction"] and a["induction"]["repeat"]["because"] == ["role_change"]
@@ -250,18 +255,19 @@ def test_prestart_change_of_role_repeats_workshop_and_team_levels(client):
 def test_prestart_return_after_a_year_away_repeats_workshop_and_team_levels(client):
     s = Scene(client)
     wk = f.worker(s.host)
-    induct(s.host, [wk["id"]], first_day=805)
     old = place(s.host, wk["id"], s.host.id, "general_labourer", starts_on=today() - timedelta(days=800))
+    induct(s.host, [wk["id"]], first_day=805)
     assert s.host.patch(f"/api/v1/employments/{old['id']}",
                         {"ends_on": str(today() - timedelta(days=400))}).status_code == 200
+    place(s.host, wk["id"], s.host.id, "general_labourer")  # back from today: induction needs the employment
     a = check(s.host, wk["id"], "general_labourer")
     assert codes(a) == ["insufficient_induction"]
     assert a["induction"]["repeat"]["because"] == ["return_after_absence"] and a["induction"]["repeat"]["days_away"] == 400
     induct(s.host, [wk["id"]], levels=("workshop", "team"), first_day=3)
     assert check(s.host, wk["id"], "general_labourer")["cleared"]
     short = f.worker(s.host)  # away less than the configured absence: no repeat
-    induct(s.host, [short["id"]], first_day=200)
     gone = place(s.host, short["id"], s.host.id, "general_labourer", starts_on=today() - timedelta(days=190))
+    induct(s.host, [short["id"]], first_day=200)
     s.host.patch(f"/api/v1/employments/{gone['id']}", {"ends_on": str(today() - timedelta(days=100))})
     assert check(s.host, short["id"], "general_labourer")["induction"]["repeat"] is None
 
@@ -276,6 +282,7 @@ def _finding(worker, rule_key="test:exam_too_fast"):
 def test_prestart_open_findings_warn_confirmed_ones_and_open_cases_block(client):
     s = Scene(client)
     wk = f.worker(s.host)
+    place(s.host, wk["id"], s.host.id, "general_labourer")
     induct(s.host, [wk["id"]])
     found = _finding(wk)
     a = check(s.host, wk["id"], "general_labourer")
@@ -286,6 +293,7 @@ def test_prestart_open_findings_warn_confirmed_ones_and_open_cases_block(client)
     a = check(s.host, wk["id"], "general_labourer")
     assert not a["cleared"] and codes(a) == ["confirmed_finding"] and a["reasons"][0]["finding_id"] == found.id
     other = f.worker(s.host)
+    place(s.host, other["id"], s.host.id, "general_labourer")
     induct(s.host, [other["id"]], first_day=3)
     case = Case(opened_by=s.w.reg.id, status="open")
     db.session.add(case)
@@ -305,6 +313,7 @@ def test_prestart_findings_and_cases_reach_the_worker_by_each_path(client):
     s = Scene(client)
     (wk,), (cert,) = s.certified()
     (other,), _ = s.certified()
+    place(s.host, wk["id"], s.host.id, "confined_space_worker")
     induct(s.host, [wk["id"]])
     on_card = raise_finding("exam_too_fast", "medium", "test:card", {}, "证书", [], certificate_serial=cert["serial"])
     as_party = raise_finding("exam_too_fast", "medium", "test:party", {}, "当事人", [("worker", wk["id"], wk["name"])])

@@ -66,6 +66,44 @@ def test_rules_training_overlap_fires_back_to_back_does_not(client):
     assert long_day.worker_id == crammed["id"] and '"hours": 12.0' in long_day.evidence and len(found()) == 2
 
 
+def test_rules_overlap_by_a_later_intruder_names_both_but_spares_the_earlier_body(client):
+    """An unrelated coal enterprise (employing the worker only from now) records an 'induction'
+    over a day of an honest school's class: the finding names both, the school keeps its hours,
+    and its certificate is not suspect for it, whether issued before the intrusion or after."""
+    from certificates.models import Certificate
+    from tests.certificates.test_issuance import issue
+    from tests.verify.test_rules_certificates import officer_for, scan
+    from training.evidence import evidence_for
+    w = f.World(client)
+    coal = f.org(w.reg, "enterprise", "某煤矿公司", industry="coal_mine")
+    before, after = f.worker(w.body), f.worker(w.body)
+    sessions = f.train(w.body, w.trainer["id"], [before["id"], after["id"]], "confined_space", hours=24,
+                       start_days_ago=30)
+    for wk in (before, after):
+        f.exam(w.centre, wk["id"], f.days_ago(5), category="confined_space")
+    cert = issue(w, before, "confined_space").get_json()
+    fake = f.session(coal, at(30, 12), 8, None, kind="induction", level="company")  # 12:00-20:00 over 08:00-16:00
+    for wk in (before, after):
+        r = coal.post("/api/v1/employments", {"worker_id": wk["id"], "role": "coal_miner",
+                                              "starts_on": str(f.days_ago(0).date())})
+        assert r.status_code == 201, r.get_json()
+        f.attend(coal, fake, wk["id"])
+    later = issue(w, after, "confined_space")
+    assert later.status_code == 201, later.get_json()  # the intruder erased none of the school's hours
+    for wk in (before, after):
+        assert evidence_for(wk["id"], "confined_space").credited_hours == 24.0
+    overlaps = found("training_overlap")
+    assert len(overlaps) == 2 and {o.worker_id for o in overlaps} == {before["id"], after["id"]}
+    for hit in overlaps + found("too_many_hours_in_a_day"):
+        assert {("training_body", w.body.id), ("employer", coal.id)} <= parties(hit)
+        assert hit.certificate_serial is None
+    assert sessions[0]["id"] in overlaps[0].evidence and "prior_attendance_ids" in overlaps[0].evidence
+    officer = officer_for(w)
+    for c in (cert, later.get_json()):
+        assert db.session.get(Certificate, c["serial"]).open_findings == 0
+        assert scan(officer, c["qr_text"])["result"] == "valid"
+
+
 def test_rules_trainer_double_booked_across_bodies_and_over_capacity(client):
     w = f.World(client)
     body2 = f.org(w.reg, "training_body", "第二培训学校")

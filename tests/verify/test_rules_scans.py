@@ -150,17 +150,18 @@ def test_rules_training_while_on_site_only_inside_the_edges(client):
     certs = certified(w, 4)
     officer = officer_for(w)
     work = site(officer, "三号井", BEIJING)
-    now = datetime.now(f.CST).replace(microsecond=0)
-    starts = {"甲": now - timedelta(minutes=14), "乙": now - timedelta(minutes=16),  # into the class
-              "丙": now + timedelta(minutes=14) - timedelta(hours=4),  # before its end
-              "丁": now + timedelta(minutes=16) - timedelta(hours=4)}
+    # Seen four hours ago; the classes are over, as they must be before their attendance is entered.
+    then = datetime.now(f.CST).replace(microsecond=0) - timedelta(hours=4)
+    starts = {"甲": then - timedelta(minutes=14), "乙": then - timedelta(minutes=16),  # into the class
+              "丙": then + timedelta(minutes=14) - timedelta(hours=4),  # before its end
+              "丁": then + timedelta(minutes=16) - timedelta(hours=4)}
     by_name = {}
     for (wk, cert), (name, start) in zip(certs, starts.items()):
         s = f.session(w.body, start, 4, "confined_space", trainer_id=f.trainer(w.body, f"{name}老师")["id"],
                       latitude=ZHENGZHOU[0], longitude=ZHENGZHOU[1])
+        seen(officer, cert, work, minutes_ago=240)
         f.attend(w.body, s, wk["id"])
         by_name[name] = wk["id"]
-        seen(officer, cert, work)
     assert {h.worker_id for h in found("training_while_on_site")} == {by_name["乙"], by_name["丁"]}
 
 
