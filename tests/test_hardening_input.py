@@ -1,0 +1,133 @@
+"""Hostile input that stays within the size caps: deeply nested JSON, names too long for a
+certificate's QR code, spreadsheets that claim to be huge, and pages that could be framed or made
+to run a holder's name as script. Each test performs the attack and shows it refused."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from certificates import qr
+from certificates import token as tok
+from tests import factories as f
+from tests.certificates.test_issuance import issue, ready_worker
+from training.db import db
+from training.models import Worker
+
+NESTED = b"[" * 16384  # 16 KB: under the verification body cap, deeper than any parser goes
+# 100 characters of CJK Extension B (U+20000..U+2A6DF): 4 bytes each in UTF-8.
+EXT_B_NAME = "".join(chr(0x20000 + i * 97) for i in range(100))
+
+
+# --- 11: deeply nested JSON ------------------------------------------------------------------
+
+@pytest.mark.parametrize("path,who", [("/api/v1/verify", None), ("/api/v1/appeals", None),
+                                      ("/api/v1/verify", "body"), ("/api/v1/workers", "body"),
+                                      ("/api/v1/certificates", "body"), ("/api/v1/sessions", "body"),
+                                      ("/api/v1/organizations", "reg")])
+def test_nested_json_is_400_problem_on_json_endpoints(client, path, who):
+    w = f.World(client)
+    headers = {"Content-Type": "application/json"}
+    if who:
+        headers["Authorization"] = f"Bearer {getattr(w, who).key}"
+    r = client.post(path, data=NESTED, headers=headers)
+    assert r.status_code == 400, (path, who, r.status_code)
+    assert r.mimetype == "application/problem+json" and "nested too deeply" in r.get_json()["detail"]
+
+
+def test_nested_json_through_the_fast_path_is_400_and_counted(app):
+    """Sent to the application as served (verify.fastpath in front of Flask): 400, and each one
+    counts against the client's public verification limit, so a client sending them is limited."""
+    app.extensions["verify_limit"] = (3, 60)
+    try:
+        statuses = []
+        for _ in range(5):
+            env = EnvironBuilder(path="/api/v1/verify", method="POST", data=NESTED, content_type="application/json",
+                                 environ_base={"REMOTE_ADDR": "10.9.8.7"}).get_environ()
+            app_iter, status, _ = run_wsgi_app(app.wsgi_app, env)
+            b"".join(app_iter)
+            statuses.append(int(status.split()[0]))
+        assert statuses == [400, 400, 400, 429, 429], statuses
+    finally:
+        app.extensions["verify_limit"] = None
+
+
+# --- 12: names too long for the token ---------------------------------------------------------
+
+def test_name_budget_keeps_every_card_at_qr_version_10():
+    for base in ("http://127.0.0.1:5000", "https://verify.example.test", "https://anzheng.example.gov.cn"):
+        budget = tok.name_budget(base)
+        assert budget >= 18, base  # six Chinese characters at the least, for these origins
+        # The longest name at the budget, in 4-byte characters where it can, with every other claim large.
+        name = "\U00020000" * (budget // 4) + "a" * (budget % 4)
+        claims = tok.CertificateClaims(serial=bytes([255] * 10), issuer_id="f" * 16, category_code=23,
+                                       holder_name=name, holder_id_masked="410881********123X",
+                                       issued_at=2**32 - 1, expires_at=2**32 - 1, review_due_at=2**32 - 1)
+        token = tok.assemble(tok.protected_header(b"\xff" * 8), tok.encode_payload(claims), b"\xff" * 64)
+        assert qr.qr_version(tok.qr_text(token, base)) <= tok.MAX_QR_VERSION
+
+
+def test_register_worker_name_too_long_for_token_422(client, app):
+    w = f.World(client)
+    budget = tok.name_budget(app.config["PUBLIC_BASE_URL"])
+    for name in (EXT_B_NAME, "\U00020000" * (budget // 4 + 1), "张" * (budget // 3 + 1)):
+        r = w.body.post("/api/v1/workers", {"name": name, "id_number": f.id_number()})
+        assert r.status_code == 422, r.get_json()
+        errors = r.get_json()["errors"]
+        assert errors[0]["field"] == "name" and errors[0]["code"] == "name_too_long_for_certificate"
+    r = w.body.post("/api/v1/workers/batch", {"items": [{"name": EXT_B_NAME, "id_number": f.id_number()}]})
+    assert r.get_json()["items"][0]["status"] == 422
+    assert db.session.query(Worker).count() == 0
+    fits = "\U00020000" * (budget // 4)  # at the budget: registered, and certified below
+    assert w.body.post("/api/v1/workers", {"name": fits, "id_number": f.id_number()}).status_code == 201
+
+
+def test_issue_for_a_name_registered_too_long_is_422_not_500(client, app):
+    """A name stored before the bound (or under a shorter PUBLIC_BASE_URL) is refused at issuance,
+    by the API and by batch issuance alike; once corrected, the worker is certified."""
+    from certificates.batch import issue_group
+    from training.auth import Caller
+    w, number = f.World(client), f.id_number()
+    wk = f.worker(w.body, number=number)
+    f.train(w.body, w.trainer["id"], [wk["id"]], category="welding", hours=108, start_days_ago=40)
+    f.exam(w.centre, wk["id"], f.days_ago(5), category="welding")
+    db.session.get(Worker, wk["id"]).name = EXT_B_NAME
+    db.session.commit()
+    r = issue(w, wk)
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["errors"][0] == {"field": "name", "code": "name_too_long_for_certificate",
+                                         "message": r.get_json()["errors"][0]["message"]}
+    caller = Caller("test", w.body.id, "training_body", "市安全培训学校", None, None)
+    [(_, outcome, detail)] = issue_group([{"id_number": number, "category": "welding"}], caller)
+    assert (outcome, detail) == ("refused", "name_too_long_for_certificate")
+    db.session.get(Worker, wk["id"]).name = "\U00020000" * (tok.name_budget(app.config["PUBLIC_BASE_URL"]) // 4)
+    db.session.commit()
+    r = issue(w, wk)
+    assert r.status_code == 201 and r.get_json()["qr_version"] <= tok.MAX_QR_VERSION
+
+
+# --- 15: page headers --------------------------------------------------------------------------
+
+def _assert_protected(r):
+    csp = r.headers.get("Content-Security-Policy", "")
+    assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp, (r.request.path, csp)
+    assert r.headers.get("X-Frame-Options") == "DENY"
+    assert r.headers.get("X-Content-Type-Options") == "nosniff"
+    assert r.headers.get("Referrer-Policy") == "no-referrer"
+
+
+def test_pages_and_answers_send_csp_and_frame_protection(client, app):
+    w = f.World(client)
+    cert = issue(w, ready_worker(w)).get_json()
+    page = "/" + cert["qr_text"].split("/", 3)[3]
+    for path in (page, "/V/not-a-token", "/inspect", "/worker", "/console/sign-in", "/healthz"):
+        _assert_protected(client.get(path))
+    _assert_protected(client.post("/api/v1/verify", json={"qr_text": "x"}, environ_base={"REMOTE_ADDR": "10.1.1.1"}))
+    # the fast path's own answer, in front of Flask
+    env = EnvironBuilder(path="/api/v1/verify", method="POST", data=json.dumps({"qr_text": cert["qr_text"]}),
+                         content_type="application/json").get_environ()
+    app_iter, status, headers = run_wsgi_app(app.wsgi_app, env)
+    b"".join(app_iter)
+    assert status.startswith("200") and headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer" and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
