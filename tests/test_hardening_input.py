@@ -131,3 +131,53 @@ def test_pages_and_answers_send_csp_and_frame_protection(client, app):
     b"".join(app_iter)
     assert status.startswith("200") and headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "no-referrer" and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+# The holder's name and the issuer's name as markup; the issuer's reaches the scanner unmasked
+# (from the signed trust list), the holder's masked, as the public sees it.
+HOSTILE_NAME = "<img src=x onerror=p()>"  # 23 bytes: within the name budget
+HOSTILE_ORG = "<img src=x onerror=\"window.__xss=1\">培训学校"
+
+
+def test_scanner_shows_hostile_names_as_text_and_its_policy_blocks_inline_script(app, client, backend):
+    from tests.browser import PHONE, chromium, live_server, wait_for
+    from tests.verify.test_inspect_e2e import _sign_in_and_choose_site, _verify_pasted
+    from training.models import Organization
+    if backend != "sqlite":
+        pytest.skip("the browser runs once, on SQLite; the headers it relies on are tested on both")
+    from tests.browser import require_browser
+    require_browser()
+    w = f.World(client)
+    wk = f.worker(w.body, name=HOSTILE_NAME)
+    f.train(w.body, w.trainer["id"], [wk["id"]], category="welding", hours=108, start_days_ago=40)
+    f.exam(w.centre, wk["id"], f.days_ago(5), category="welding")
+    db.session.get(Organization, w.body.id).name = HOSTILE_ORG
+    db.session.commit()
+    cert = issue(w, wk).get_json()
+    insp = f.org(w.reg, "inspectorate")
+    officer = f.Api(client, w.reg.post(f"/api/v1/organizations/{insp.id}/api-keys", {}).get_json()["api_key"], insp.org)
+    site = officer.post("/api/v1/sites", {"name": "<b>三号井</b>", "latitude": 34.7, "longitude": 113.6}).get_json()
+    db.session.commit()  # end the test thread's read so the server thread can write (SQLite locks)
+    with live_server(app) as base, chromium() as browser:
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(f"{base}/inspect")
+        page.wait_for_selector("body[data-ready='1']")
+        wait_for(page, "document.querySelector('[data-testid=lists-age]').textContent.includes('名单更新于')")
+        _sign_in_and_choose_site(page, {"officer": officer, "site": site})
+        _verify_pasted(page, cert["qr_text"], "valid")
+        assert HOSTILE_ORG in page.text_content("#view")  # shown, as text
+        page.click("[data-testid=holder-match]")
+        page.select_option("#task", "welder")
+        page.click("#add-check-btn")
+        for view in ("queue", "record", "home"):
+            page.evaluate(f"document.querySelector('.tabs button[data-view={view}]').click()")
+            page.wait_for_timeout(300)
+            assert page.locator("#view img, #status img, #view b b").count() == 0, view
+            if view == "queue":
+                assert page.locator("[data-testid=scan-row]").count() == 1
+        assert page.evaluate("window.__xss") is None
+        # And were markup ever to slip through, the page's policy refuses inline handlers.
+        page.evaluate("""document.getElementById('view').insertAdjacentHTML('beforeend',
+                         '<img src="data:," onerror="window.__inline=1"><img src=x onerror="window.__inline=1">')""")
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__inline") is None
