@@ -3,6 +3,7 @@ certificate's QR code, spreadsheets that claim to be huge, and pages that could 
 to run a holder's name as script. Each test performs the attack and shows it refused."""
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -181,3 +182,125 @@ def test_scanner_shows_hostile_names_as_text_and_its_policy_blocks_inline_script
                          '<img src="data:," onerror="window.__inline=1"><img src=x onerror="window.__inline=1">')""")
         page.wait_for_timeout(500)
         assert page.evaluate("window.__inline") is None
+
+
+# --- 8: spreadsheet bombs ----------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _xlsx(rows, dimension: str | None = None, pad: int = 0, extra_rows: str = "") -> bytes:
+    """A real workbook (openpyxl), then its sheet's XML edited: ``dimension`` claimed, ``pad``
+    bytes of comment added (they pack to almost nothing), raw ``extra_rows`` appended."""
+    import io
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain.getvalue())) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                xml = data.decode()
+                if dimension:
+                    xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', xml)
+                if extra_rows:
+                    xml = xml.replace("</sheetData>", extra_rows + "</sheetData>")
+                if pad:
+                    xml = xml.replace("<sheetData>", "<!--" + " " * pad + "--><sheetData>")
+                data = xml.encode()
+            dst.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def _peak(fn):
+    """(result or the SheetError raised, peak bytes traced) of calling ``fn``."""
+    import tracemalloc
+
+    from training.sheets import SheetError
+    tracemalloc.start()
+    try:
+        try:
+            result = fn()
+        except SheetError as err:
+            result = err
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+ROWS = (("身份证号", "姓名"), ("110101199003074514", "张伟"), ("110101199003078515", "王芳"))
+BIG = 17 * 1024 * 1024  # sheet XML just over the console's cap, in a few tens of KB
+
+
+def test_xlsx_claiming_a_whole_sheet_is_read_as_what_it_holds():
+    """<dimension ref="A1:XFD1048576"> (16,384 columns, a million rows) on a three-row sheet, and a
+    row placed at the sheet's last line: read as the rows there are, in bounded memory."""
+    import io
+
+    from training.sheets import SheetError, read_xlsx
+    bomb = _xlsx(ROWS, dimension="A1:XFD1048576")
+    assert len(bomb) < 12 * 1024
+    rows, peak = _peak(lambda: read_xlsx(io.BytesIO(bomb), 2000, 50))
+    assert rows == [tuple(r) for r in ROWS] and peak < 32 * 1024 * 1024, peak
+    far = _xlsx(ROWS, dimension="A1:XFD1048576",
+                extra_rows='<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>')
+    err, peak = _peak(lambda: read_xlsx(io.BytesIO(far), 2000, 50))
+    assert isinstance(err, SheetError) and err.code == "too_many_rows" and peak < 32 * 1024 * 1024, (err, peak)
+    wide = _xlsx(ROWS, extra_rows='<row r="4"><c r="AY4" t="inlineStr"><is><t>x</t></is></c></row>')
+    err, _ = _peak(lambda: read_xlsx(io.BytesIO(wide), 2000, 50))  # AY is column 51
+    short = _xlsx(ROWS + (("110101199003079518",),))  # a row without its last cells: padded
+    assert read_xlsx(io.BytesIO(short), 2000, 50)[-1] == ("110101199003079518", None)
+    assert isinstance(err, SheetError) and err.code == "too_many_columns"
+
+
+def test_xlsx_zip_bomb_refused_before_parsing():
+    import io
+
+    from training.sheets import read_xlsx
+    big = _xlsx(ROWS, pad=BIG)
+    assert len(big) < 100 * 1024
+    err, peak = _peak(lambda: read_xlsx(io.BytesIO(big), 2000, 50, max_unpacked=16 * 1024 * 1024))
+    assert getattr(err, "code", None) == "file_too_large" and peak < 8 * 1024 * 1024, (err, peak)
+    dense = _xlsx(ROWS, pad=4 * 1024 * 1024)  # under the total, but packs a thousand to one
+    err, _ = _peak(lambda: read_xlsx(io.BytesIO(dense), 2000, 50, max_unpacked=16 * 1024 * 1024))
+    assert getattr(err, "code", None) == "file_too_large"
+
+
+def test_console_upload_and_command_line_readers_refuse_bombs(tmp_path):
+    """The readers every upload and command goes through: the console's (classes, attendance,
+    exam results, an employer's crew) and the command line's (issue-batch, prestart-crew)."""
+    import io
+
+    from flask import Flask
+
+    from certificates.cli import read_rows
+    from training.console_uploads import UploadError, read_upload
+    from training.sheets import SheetError
+    app = Flask(__name__)  # the readers need a request, not the database
+    bombs = {"far": _xlsx(ROWS, dimension="A1:XFD1048576",
+                          extra_rows='<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>'),
+             "big": _xlsx(ROWS, pad=BIG)}
+    codes = {}
+    for name, raw in bombs.items():
+        with app.test_request_context("/", method="POST", data={"file": (io.BytesIO(raw), f"{name}.xlsx")}):
+            with pytest.raises(UploadError) as caught:
+                read_upload(("name", "id_number"))
+            codes[name] = caught.value.code
+    assert codes == {"far": "too_many_rows", "big": "file_too_large"}
+    with app.test_request_context("/", method="POST", data={"file": (io.BytesIO(_xlsx(ROWS, "A1:XFD1048576")), "ok.xlsx")}):
+        assert [r["name"] for _, r in read_upload(("name", "id_number"))] == ["张伟", "王芳"]
+    for name, raw in bombs.items():
+        path = tmp_path / f"{name}.xlsx"
+        path.write_bytes(raw)
+        with pytest.raises(SheetError) as caught:
+            read_rows(path)
+        assert caught.value.code == {"far": "too_many_rows", "big": "file_too_large"}[name]
+    ok = tmp_path / "ok.xlsx"
+    ok.write_bytes(_xlsx((("id_number", "category"), ("110101199003074514", "welding")), "A1:XFD1048576"))
+    assert read_rows(ok) == [{"id_number": "110101199003074514", "category": "welding"}]
