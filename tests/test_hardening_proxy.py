@@ -23,8 +23,6 @@ import pytest
 from tests import live_server as live
 
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/test installs "
-                                                      "Debian's nginx-light when run as root)")
 LIMIT = 4  # an hour's window: a test never straddles two
 PAGE = "/V/" + "1" * 120  # a verification page (Flask), any token: it is counted first
 
@@ -83,6 +81,8 @@ def _send(port: int, source: str, method: str, path: str, forwarded: str | None 
 def servers(tmp_path_factory):
     """gunicorn (one sync worker: its count is exact) trusting one proxy hop, nginx in front of
     it, and a second gunicorn with the default of none, served to clients directly."""
+    if NGINX is None:
+        pytest.skip("nginx is not installed (scripts/test installs Debian's nginx-light when run as root)")
     tmp = tmp_path_factory.mktemp("proxy")
     url = live.database_url("sqlite", tmp, "proxy")
     app = live.make_app(url)
@@ -125,3 +125,10 @@ def test_direct_clients_forwarded_header_ignored_by_default(servers):
     assert statuses == [200] * LIMIT
     assert _send(port, "127.0.0.3", "POST", "/api/v1/verify", "198.51.100.99")[0] == 429
     assert _send(port, "127.0.0.3", "GET", PAGE, "198.51.100.98")[0] == 429
+
+
+@pytest.mark.parametrize("value", ["-1", "one", "11", "1.5"])
+def test_trusted_proxy_hops_nonsense_refused_at_start(value):
+    from training.config import ConfigError, load
+    with pytest.raises(ConfigError, match="TRUSTED_PROXY_HOPS"):
+        load({"TRUSTED_PROXY_HOPS": value})
