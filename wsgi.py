@@ -11,6 +11,7 @@ import os
 
 import click
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import certificates
 import training
@@ -29,8 +30,32 @@ def create_app(config: dict | None = None) -> Flask:
     training.init_app(app)
     certificates.init_app(app)
     verify.init_app(app)
+    _bound_names(app)
+    from training.http import security_headers
+    app.after_request(security_headers)
+    _trust_proxies(app)
     app.cli.add_command(demo_command)
     return app
+
+
+def _bound_names(app: Flask) -> None:
+    """Registration refuses a name the certificate's token could not carry (training.fields)."""
+    from certificates.token import name_budget
+    from training.fields import NAME_BUDGET
+    budget = app.extensions[NAME_BUDGET] = name_budget(app.config["PUBLIC_BASE_URL"])
+    if budget < 12:
+        logging.getLogger("anzheng.config").warning(
+            "PUBLIC_BASE_URL is so long that a certificate's QR code holds names of at most %d bytes", budget)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS reverse proxies, the client is the address the outermost of them
+    saw (X-Forwarded-For, counted from the right); with none, forwarded headers are ignored, since
+    any client can send them. Wrapped outside the verification fast path (verify.fastpath), so
+    that it and Flask count each client under the same address."""
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0)  # the address only
 
 
 @click.command("demo")

@@ -32,8 +32,8 @@ from training.service import accredited
 from . import qr
 from . import token as tok
 from .keys import active_key, ensure_key
-from .service import (_CERTS, _INSERT_CERTIFICATE, _INSERT_EVENT, _INSERT_TOKEN, china_today, claims, dates, snapshot,
-                      still_held)
+from .service import (_CERTS, _INSERT_CERTIFICATE, _INSERT_EVENT, _INSERT_TOKEN, NAME_TOO_LONG, china_today, claims,
+                      dates, snapshot, still_held)
 from .signals import Issued, certificates_issued
 
 GROUP = 50  # rows per transaction: a crash loses at most this many unreported rows
@@ -61,7 +61,7 @@ def issue_group(rows: list[dict], caller) -> list[tuple[str, str, str]]:
 def _issue(rows: list[dict], caller) -> list[tuple[str, str, str]]:
     app = current_app
     catalogue = load_catalogue()
-    protector = app.extensions["identity"]
+    protector, base_url = app.extensions["identity"], app.config["PUBLIC_BASE_URL"]
     now = utcnow()
     today = china_today(now)
     out: list = [None] * len(rows)
@@ -102,6 +102,9 @@ def _issue(rows: list[dict], caller) -> list[tuple[str, str, str]]:
             allowed[code] = accredited(caller.org_id, code, now + CHINA)
         if not allowed[code]:
             out[i] = (masked, "refused", Forbidden.title)  # as the API's 403 is titled
+            continue
+        if not tok.name_fits(worker.name, base_url):
+            out[i] = (masked, "refused", NAME_TOO_LONG)  # as the API's 422
             continue
         ev = evidence_for(worker.id, code, now, attendance=attendance.get(worker.id, []),
                           exams=exams.get((worker.id, code), []))

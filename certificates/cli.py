@@ -21,17 +21,21 @@ from training.db import db
 from training.errors import ApiError
 from training.identity import IdentityError, normalize_id_number
 from training.models import AuditEntry, Organization
+from training.sheets import SheetError, read_xlsx
 
 from . import audit_checkpoints, batch, keys
 from . import token as tok
 
 
+# A file for the command line may be bigger than an upload, not unbounded.
+MAX_FILE_ROWS, MAX_FILE_COLUMNS, MAX_FILE_UNPACKED = 200_000, 64, 64 * 1024 * 1024
+
+
 def read_rows(path: Path) -> list[dict]:
     """Rows of a CSV (UTF-8, optional BOM) or XLSX file with a header row, keys lower-cased."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        rows = list(sheet.iter_rows(values_only=True))
+        # Streamed, with the caps applied while reading; a SheetError (a ValueError) says which.
+        rows = read_xlsx(path, MAX_FILE_ROWS, MAX_FILE_COLUMNS, MAX_FILE_UNPACKED)
         if not rows:
             return []
         head = [str(h or "").strip().lower() for h in rows[0]]
@@ -147,7 +151,10 @@ def register_cli(app: Flask) -> None:
         body = db.session.get(Organization, body_id)
         if body is None or body.kind != "training_body":
             raise click.UsageError(f"--body {body_id!r} is not a registered training body")
-        rows = read_rows(rows_file)
+        try:
+            rows = read_rows(rows_file)
+        except SheetError as err:
+            raise click.UsageError(f"cannot read {rows_file}: {err}")
         if rows and not {"id_number", "category"} <= set(rows[0]):
             raise click.UsageError("the file needs a header row with the columns id_number and category")
         caller = Caller("cli", body.id, body.kind, body.name, None, None)

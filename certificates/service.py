@@ -139,6 +139,18 @@ def held_serial(worker_id: str, category: str):
                                              "today": china_today()}).first()
 
 
+NAME_TOO_LONG = "name_too_long_for_certificate"
+
+
+def _name_fits(worker, base_url: str) -> None:
+    """A name registered before names were bounded, or under a shorter PUBLIC_BASE_URL, may not
+    fit the token's QR code: refused, never signed into a code nobody can print or scan."""
+    if not tok.name_fits(worker.name, base_url):
+        raise Unprocessable("The worker's name is too long for a certificate's QR code.", [field_error(
+            "name", NAME_TOO_LONG, f"A certificate's QR code holds a name of at most {tok.name_budget(base_url)} "
+            "bytes in UTF-8; correct the worker's registered name first.")])
+
+
 def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
     """One certificate (the API's); batch issuance is ``certificates.batch``, which makes the
     same checks and records a group of rows at a time."""
@@ -149,6 +161,7 @@ def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
         raise Forbidden("This training body holds no active accreditation for the category today.")
     if worker is None:
         raise Unprocessable("Unknown worker.", [field_error("worker_id", "not_found", "No worker with this id.")])
+    _name_fits(worker, base_url)
     ev = evidence_for(worker.id, category.code, now)
     if ev.problems:
         raise Unprocessable("The evidence does not support issuing this certificate.",
@@ -228,6 +241,7 @@ def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Cert
         raise Unprocessable("Not enough refresher training recorded since the last review.", [field_error(
             "evidence", "insufficient_refresher_hours",
             f"{hours:g} of {category.refresher_hours:g} refresher hours recorded since {last.date()}.")])
+    _name_fits(cert.worker, base_url)
     base = max(cert.review_due + timedelta(days=1), china_today())
     cert.review_due = min(add_years(base, category.review_interval_years) - timedelta(days=1), cert.valid_until)
     issuer = db.session.get(Organization, cert.issuer_id)

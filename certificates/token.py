@@ -7,6 +7,7 @@ we issue. Deciding trust is `verify/`'s work.
 """
 
 import base64
+import functools
 import hashlib
 import re
 import secrets
@@ -19,6 +20,9 @@ import cbor2
 import rfc8785
 
 MAX_TOKEN_BYTES = 512
+# Every card's QR code stays at this version or below at error correction M (docs/token.md): the
+# size printed cards and the scanner's camera are laid out for. It bounds a holder's name.
+MAX_QR_VERSION = 10
 MAX_TEXT_CHARS = 2048
 SERIAL_BYTES = 10
 # A token carries a 64-byte signature, so a shorter bare text cannot be one (docs/token.md).
@@ -179,6 +183,36 @@ PIN_BYTES = 16
 def token_pin(token: bytes) -> bytes:
     """The status list's pin of one token: a prefix of the registry's SHA-256 of the token."""
     return hashlib.sha256(token).digest()[:PIN_BYTES]
+
+
+@functools.lru_cache(maxsize=8)
+def name_budget(base_url: str) -> int:
+    """The most UTF-8 bytes a holder's name may take for the certificate's QR text under
+    ``base_url`` to stay at MAX_QR_VERSION, every other claim at its largest (0: none fits).
+    Registration refuses longer names; issuance refuses a token that still does not fit."""
+    from .qr import qr_version  # the encoder itself decides what fits
+    budget = 0
+    for n in range(1, MAX_TOKEN_BYTES):
+        length = _longest_token_length(n)
+        # Digits of the largest number a token of this length can be (it starts with 0xD2).
+        digits = len(str(int.from_bytes(b"\xd2" + b"\xff" * (length - 1), "big")))
+        if length > MAX_TOKEN_BYTES or qr_version(f"{base_url.upper().rstrip('/')}/V/{'9' * digits}") > MAX_QR_VERSION:
+            break
+        budget = n
+    return budget
+
+
+def name_fits(name: str, base_url: str) -> bool:
+    return len(name.encode("utf-8", "surrogatepass")) <= name_budget(base_url)
+
+
+def _longest_token_length(name_bytes: int) -> int:
+    """The length of a token whose holder's name takes ``name_bytes``, every other claim at the
+    largest it takes: a 16-character issuer id, 32-bit times, a two-byte category code."""
+    claims = CertificateClaims(serial=bytes(SERIAL_BYTES), issuer_id="f" * 16, category_code=255,
+                               holder_name="a" * name_bytes, holder_id_masked="410881********123X",
+                               issued_at=2**32 - 1, expires_at=2**32 - 1, review_due_at=2**32 - 1)
+    return len(assemble(protected_header(bytes(8)), encode_payload(claims), bytes(64)))
 
 
 def _bstr_head(n: int) -> bytes:

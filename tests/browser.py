@@ -157,3 +157,18 @@ def y4m_from_png(png: bytes, path: Path, width: int = 640, height: int = 480) ->
         fh.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
         fh.write(b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes())
     return path
+
+
+def wait_for(page, expression: str, arg=None, timeout: float = 30000):
+    """``page.wait_for_function`` for pages whose Content-Security-Policy refuses eval (the
+    scanner's): Playwright polls a string predicate with eval inside the page, which the policy
+    blocks; this polls from here with ``page.evaluate`` (DevTools' own evaluation, which the
+    policy does not govern). Returns the predicate's first truthy value."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true within {timeout:g} ms: {expression[:120]}")
+        time.sleep(0.05)

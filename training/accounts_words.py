@@ -68,6 +68,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "unreadable_file": ("文件读不出来。请上传 CSV（UTF-8 或 GBK）或 Excel（.xlsx）文件。",
                         "The file cannot be read. Upload a CSV (UTF-8 or GBK) or Excel (.xlsx) file."),
     "too_many_rows": ("一个文件最多 {limit} 行，请分开上传。", "At most {limit} rows per file; split it."),
+    "too_many_columns": ("一行最多 {limit} 列，请删去多余的列。", "At most {limit} columns per row; remove the extra ones."),
+    "file_too_large": ("文件解压后太大（上限 {limit}），请分成几个文件上传。",
+                       "The file is too large once unpacked (limit {limit}); split it into several files."),
     # evidence and issuance
     "insufficient_hours": ("培训学时未达到要求。", "The required training hours are not complete."),
     "no_passed_exam": ("没有考试中心记录的合格考试成绩。", "No passed exam recorded by an exam centre."),

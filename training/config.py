@@ -35,6 +35,16 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() not in ("0", "off", "false", "no")
 
 
+def _hops(value: str | None) -> int:
+    try:
+        hops = int(value or 0)
+    except ValueError:
+        hops = -1
+    if not 0 <= hops <= 10:
+        raise ConfigError(f"TRUSTED_PROXY_HOPS must be a whole number from 0 to 10, not {value!r}")
+    return hops
+
+
 def _dev_secrets() -> dict[str, str]:
     """Secrets for development: made once, kept in instance/, never used in production."""
     INSTANCE.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -73,6 +83,8 @@ def load(overrides: dict | None = None) -> dict:
         "RATE_LIMIT_AUTH_FAILURES": env.get("RATE_LIMIT_AUTH_FAILURES", "20/minute"),
         # Keyless verification answered in front of Flask (verify/fastpath.py); off: by the view.
         "VERIFY_FAST_PATH": _flag(env.get("VERIFY_FAST_PATH"), True),
+        # Reverse proxies in front whose X-Forwarded-For is trusted (wsgi.py); 0: the header is ignored.
+        "TRUSTED_PROXY_HOPS": _hops(env.get("TRUSTED_PROXY_HOPS")),
         "FINDINGS_LATE_RECORDS": _flag(env.get("FINDINGS_LATE_RECORDS"), True),
         "FINDINGS_ISSUANCE_SPIKES": _flag(env.get("FINDINGS_ISSUANCE_SPIKES"), True),
         # Offline scanner: list age (hours) past which verdicts are marked out of date, per site risk class.

@@ -20,8 +20,11 @@ from .db import db
 from .errors import ApiError
 from .evidence import CHINA
 from .identity import IdentityError
+from .sheets import SheetError, read_xlsx
 
 MAX_ROWS = 2000
+MAX_COLUMNS = 50  # the templates have at most 8; clerks add a few of their own
+MAX_UNPACKED = 16 * 1024 * 1024  # an XLSX's parts unpacked: 2,000 rows take well under 2 MB
 ALIASES = {
     "name": "name", "姓名": "name", "学员姓名": "name",
     "id_number": "id_number", "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number",
@@ -47,25 +50,49 @@ class UploadError(Exception):
         self.code, self.values = code, values
 
 
-def read_table(date_format: str = "%Y-%m-%d %H:%M") -> list[list[str]]:
-    """The uploaded CSV (UTF-8 or GBK) or XLSX as rows of text; dates written as ``date_format``."""
+def read_table(date_format: str = "%Y-%m-%d %H:%M", max_rows: int = MAX_ROWS) -> list[list[str]]:
+    """The uploaded CSV (UTF-8 or GBK) or XLSX as rows of text; dates written as ``date_format``.
+    More than ``max_rows`` rows under the header, or than MAX_COLUMNS columns, is refused as it is
+    read (an XLSX is streamed: training.sheets), never built up in memory first."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise UploadError("unreadable_file")
     raw = upload.read()
     try:
         if raw[:2] == b"PK":
-            from openpyxl import load_workbook
-            sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
+            table = read_xlsx(io.BytesIO(raw), max_rows, MAX_COLUMNS, MAX_UNPACKED)
             return [["" if v is None else (v.strftime(date_format) if isinstance(v, (datetime, date)) else str(v))
-                     for v in r] for r in sheet.iter_rows(values_only=True)]
+                     for v in r] for r in table]
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = raw.decode("gb18030")  # what Excel in Chinese saves as "CSV"
-        return list(csv.reader(io.StringIO(text)))
+        return _csv_rows(text, max_rows)
+    except SheetError as err:
+        raise UploadError(err.code, limit=_shown(err))
+    except UploadError:
+        raise
     except Exception:  # noqa: BLE001  a file that is not a table of text is a user's mistake, not ours
         raise UploadError("unreadable_file")
+
+
+def _csv_rows(text: str, max_rows: int) -> list[list[str]]:
+    rows, filled = [], 0
+    for row in csv.reader(io.StringIO(text)):
+        if any(v.strip() for v in row[MAX_COLUMNS:]):
+            raise SheetError("too_many_columns", MAX_COLUMNS)
+        row = row[:MAX_COLUMNS]
+        if rows and any(v.strip() for v in row):
+            filled += 1
+            if filled > max_rows:
+                raise SheetError("too_many_rows", max_rows)
+        rows.append(row)
+    return rows
+
+
+def _shown(err: SheetError):
+    """The limit as the message shows it: megabytes for a size."""
+    return f"{err.limit // (1024 * 1024)} MB" if err.code == "file_too_large" else err.limit
 
 
 def read_upload(required: tuple[str, ...]) -> list[tuple[int, dict]]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from marshmallow import ValidationError, fields
+from flask import current_app
+from marshmallow import ValidationError, fields, validate
 
 from .errors import coded
 from .identity import IdentityError, normalize_credit_code, normalize_id_number
@@ -62,3 +63,30 @@ class CreditCode(fields.String):
             return normalize_credit_code(value)
         except IdentityError as err:
             raise ValidationError(coded(err.code, err.message))
+
+
+# The application leaves here how many UTF-8 bytes a holder's name may take in a certificate's
+# token (certificates.token.name_budget for PUBLIC_BASE_URL, put by wsgi.create_app): the name is
+# signed into the token, and a longer one would make a QR code too big to print or scan.
+NAME_BUDGET = "name_max_bytes"
+
+
+class PersonName(fields.String):
+    """A worker's or trainer's name: 1 to 100 characters, and no more UTF-8 bytes than a
+    certificate's token holds for it, so that whoever registers can be certified."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(1, 100), metadata={"description": (
+            "1 to 100 characters, and at most the bytes in UTF-8 a certificate's QR code holds for a "
+            "name (depends on PUBLIC_BASE_URL: 28 under the default http://127.0.0.1:5000, about 9 Chinese "
+            "characters); a longer one is 422 with code name_too_long_for_certificate.")}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        name = super()._deserialize(value, attr, data, **kwargs)
+        budget = current_app.extensions.get(NAME_BUDGET) if current_app else None
+        size = len(name.encode("utf-8", "surrogatepass"))
+        if budget is not None and size > budget:
+            raise ValidationError(coded("name_too_long_for_certificate",
+                                        f"The name takes {size} bytes in UTF-8; a certificate's QR code holds "
+                                        f"at most {budget} (about {budget // 3} Chinese characters)."))
+        return name

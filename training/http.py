@@ -35,9 +35,29 @@ def json_body() -> dict:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body is not valid JSON.")
+    except RecursionError:  # 16 KB of "[" is within the size cap and deeper than the parser goes
+        raise BadRequest("The body is nested too deeply to be a request of this service.")
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
     return body
+
+
+# Sent with every answer. Pages load their scripts, styles and images from this origin only (the
+# scanner also draws camera frames and QR images from blob: and data: URLs); nothing may frame
+# them; and no Referer leaves them, since a certificate's token is in the /V/ page's path.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+               "media-src 'self' blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = (("Content-Security-Policy", PAGE_POLICY), ("X-Frame-Options", "DENY"),
+                    ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"))
+
+
+def security_headers(resp: Response) -> Response:
+    """The headers above on an answer that has not set its own (the console sets a stricter
+    policy for its pages)."""
+    for name, value in SECURITY_HEADERS:
+        resp.headers.setdefault(name, value)
+    return resp
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:

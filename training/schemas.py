@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from .catalogue import EMPLOYER_KINDS, ORG_KINDS, load_catalogue
 from .errors import coded
-from .fields import CreditCode, IdNumber, UtcDateTime
+from .fields import CreditCode, IdNumber, PersonName, UtcDateTime
 
 _CAT = load_catalogue()
 CATEGORY_CODES = sorted(_CAT.categories)
@@ -117,7 +117,7 @@ class SiteSchema(Schema):
 
 
 class PersonCreateRequestSchema(Schema):
-    name = Name(100)
+    name = PersonName(required=True)
     id_number = IdNumber(required=True)
 
 

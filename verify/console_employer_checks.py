@@ -200,7 +200,7 @@ def receipts():
 
 def read_crew() -> list[tuple[int, dict]]:
     """(spreadsheet row, row) for each row of the uploaded CSV (UTF-8 or GBK) or XLSX."""
-    table = read_table("%Y-%m-%d")
+    table = read_table("%Y-%m-%d", MAX_CREW)  # more is refused while reading
     head = [CREW_HEAD.get("".join(str(h).split()).lower(), "") for h in (table[0] if table else [])]
     if "id_number" not in head and "worker_id" not in head:
         raise UploadError("missing_column", columns="身份证号")

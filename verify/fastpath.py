@@ -20,6 +20,7 @@ import logging
 
 from flask import Flask
 
+from training.http import SECURITY_HEADERS
 from training.i18n import lang_for
 
 from .service import verify_text
@@ -43,7 +44,8 @@ class FastVerify:
                 and "HTTP_AUTHORIZATION" not in environ and not environ.get("QUERY_STRING")):
             answer = self._answer(environ)
             if answer is not None:
-                start_response("200 OK", self._headers + [("Content-Length", str(len(answer)))])
+                start_response("200 OK", self._headers + [("Content-Length", str(len(answer)))]
+                               + list(SECURITY_HEADERS))  # in the order Flask's after_request adds them
                 return [answer]
         return self.wsgi_app(environ, start_response)
 
@@ -59,7 +61,7 @@ class FastVerify:
         environ["wsgi.input"] = io.BytesIO(raw)  # the view reads the body again if it answers
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # the view counts it and answers 400
             return None
         if type(body) is not dict or len(body) != 1 or type(body.get("qr_text")) is not str:
             return None

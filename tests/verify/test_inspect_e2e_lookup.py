@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories as f
-from tests.browser import PHONE, chromium, live_server
+from tests.browser import PHONE, chromium, live_server, wait_for
 from tests.verify.test_inspect_e2e import inspect_world
 from tests.verify.test_online import setup
 from training.db import db
@@ -54,7 +54,7 @@ def _tab(page, view):
 def _open(page, base, lang=""):
     page.goto(f"{base}/inspect{lang}")
     page.wait_for_selector("body[data-ready='1']")
-    page.wait_for_function("document.querySelector('[data-testid=lists-age]').textContent.includes('名单更新于')")
+    wait_for(page, "document.querySelector('[data-testid=lists-age]').textContent.includes('名单更新于')")
 
 
 def _sign_in(page, key):
@@ -76,7 +76,7 @@ def _look_up(page, typed):
 
 
 def _flash(page, words):
-    page.wait_for_function("t => { const el = document.getElementById('flash');"
+    wait_for(page, "t => { const el = document.getElementById('flash');"
                            " return !el.hidden && el.textContent.includes(t); }", arg=words, timeout=10000)
 
 
@@ -152,7 +152,7 @@ def test_inspect_lookup_screen_in_english(app, world):
         page = ctx.new_page()
         page.goto(f"{base}/inspect?lang=en")
         page.wait_for_selector("body[data-ready='1']")
-        page.wait_for_function("document.querySelector('[data-testid=lists-age]').textContent.includes('Lists updated')")
+        wait_for(page, "document.querySelector('[data-testid=lists-age]').textContent.includes('Lists updated')")
         _tab(page, "settings")
         page.fill("[data-testid=api-key]", world["officer"].key)
         page.click("[data-testid=api-key-save]")
@@ -173,12 +173,12 @@ def _scan_online_and_offline(page, ctx, cert):
     """One scan verified online, then one made offline and uploaded when the network is back."""
     _verify_pasted(page, cert["qr_text"], "valid", "online")
     ctx.set_offline(True)
-    page.wait_for_function("document.getElementById('net').textContent === '离线'")
+    wait_for(page, "document.getElementById('net').textContent === '离线'")
     _verify_pasted(page, cert["qr_text"], "valid", "offline")
     ctx.set_offline(False)  # the 'online' event uploads the queue
-    page.wait_for_function("document.getElementById('net').textContent === '在线'")
+    wait_for(page, "document.getElementById('net').textContent === '在线'")
     _tab(page, "queue")
-    page.wait_for_function("document.querySelectorAll('[data-testid=scan-row][data-state=synced]').length === 1",
+    wait_for(page, "document.querySelectorAll('[data-testid=scan-row][data-state=synced]').length === 1",
                            timeout=20000)
     assert page.locator("[data-testid=scan-row][data-state=queued]").count() == 0
 
@@ -196,11 +196,11 @@ def test_inspect_scans_carry_the_phones_position_when_allowed(app, world):
         _open(page, base)
         _sign_in(page, world["officer"].key)
         # The sites near the phone come with the inspector's own; one 600 km away does not.
-        page.wait_for_function(f"!!document.querySelector('#site option[value=\"{world['near']['id']}\"]')",
+        wait_for(page, f"!!document.querySelector('#site option[value=\"{world['near']['id']}\"]')",
                                timeout=10000)
         assert _site_options(page) == {world["own"]["id"], world["near"]["id"]}
         page.select_option("#site", world["near"]["id"])
-        page.wait_for_function("document.getElementById('status').textContent.includes('三号井 井下作业区 · 高风险')")
+        wait_for(page, "document.getElementById('status').textContent.includes('三号井 井下作业区 · 高风险')")
         _scan_online_and_offline(page, ctx, world["cert"])
         ctx.close()
 
@@ -219,7 +219,7 @@ def test_inspect_scans_carry_no_position_without_permission(app, world):
         _open(page, base)
         assert page.evaluate("navigator.permissions.query({name: 'geolocation'}).then(p => p.state)") != "granted"
         _sign_in(page, world["officer"].key)
-        page.wait_for_function(f"!!document.querySelector('#site option[value=\"{world['own']['id']}\"]')",
+        wait_for(page, f"!!document.querySelector('#site option[value=\"{world['own']['id']}\"]')",
                                timeout=10000)
         assert _site_options(page) == {world["own"]["id"]}
         _scan_online_and_offline(page, ctx, world["cert"])
@@ -237,7 +237,7 @@ def test_inspect_scans_carry_no_position_once_the_inspector_turns_it_off(app, wo
         page = ctx.new_page()
         _open(page, base)
         _sign_in(page, world["officer"].key)
-        page.wait_for_function(f"!!document.querySelector('#site option[value=\"{world['near']['id']}\"]')",
+        wait_for(page, f"!!document.querySelector('#site option[value=\"{world['near']['id']}\"]')",
                                timeout=10000)
         _tab(page, "settings")
         page.uncheck("#pos")

@@ -28,6 +28,8 @@ let scanner = null;
 
 // --- small helpers ---------------------------------------------------------------------------
 
+// Every text that comes from data (a holder's name, an organisation, a site, a server's answer)
+// goes through esc() before it is put into innerHTML: a name like <img src=x onerror=...> is text.
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -469,8 +471,8 @@ async function queueView() {
     const server = s.server_result ? ` → ${w("serverShort")} ${pill(s.server_result)}` : "";
     const changed = s.changed ? ` <span class="tag tag-stale">${w("changed")}</span>` : "";
     const offset = s.clock_offset_s !== undefined && s.clock_offset_s !== null
-      ? `<div><small>${w("clockOffset")} ${s.clock_offset_s} ${w("seconds")}</small></div>` : "";
-    const who = s.certificate ? `${s.certificate.holder_name || ""} <span class="mono">${esc(s.certificate.serial || "")}</span>` : "";
+      ? `<div><small>${w("clockOffset")} ${esc(s.clock_offset_s)} ${w("seconds")}</small></div>` : "";
+    const who = s.certificate ? `${esc(s.certificate.holder_name || "")} <span class="mono">${esc(s.certificate.serial || "")}</span>` : "";
     return `<li class="scan-row" data-testid="scan-row" data-state="${esc(s.state)}">
       <div class="row-head"><small>${esc(new Date(s.scanned_at).toLocaleString())}</small><span class="state state-${esc(s.state)}">${esc(state)}</span></div>
       <div>${who}</div>
