@@ -202,6 +202,8 @@ API_ACTIONS = {
     "training.create_session": "records",
     "training.create_attendance": "records",
     "training.create_attendance_batch": "records",
+    "training.create_enrolment": "records",
+    "training.create_enrolment_batch": "records",
     "training.void_attendance": "records",
     "training.create_exam": "records",
     "training.create_exams": "records",
