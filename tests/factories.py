@@ -68,7 +68,22 @@ def org(reg: Api, kind: str, name: str | None = None, industry: str | None = Non
     made = r.get_json()
     k = reg.post(f"/api/v1/organizations/{made['id']}/api-keys", {})
     assert k.status_code == 201, k.get_json()
-    return Api(reg.client, k.get_json()["api_key"], made)
+    ORGS[made["id"]] = api = Api(reg.client, k.get_json()["api_key"], made)
+    return api
+
+
+# Every organisation made above, by id: a placement an agency records waits for its host's
+# confirmation, and the helpers that record one confirm it as the host would (``confirmed``).
+ORGS: dict[str, Api] = {}
+
+
+def confirmed(emp: dict) -> dict:
+    """The placement ``emp`` (an employment's JSON) after its host confirmed it, if it waited."""
+    if emp.get("status") != "pending":
+        return emp
+    r = ORGS[emp["employer_id"]].post(f"/api/v1/employments/{emp['id']}/confirm")
+    assert r.status_code == 200 and r.get_json()["status"] == "active", r.get_json()
+    return r.get_json()
 
 
 def accredit(reg: Api, body: Api, categories, days_back=400, days_forward=800) -> dict:

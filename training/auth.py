@@ -223,6 +223,7 @@ API_ACTIONS = {
     "verify.read_notice": "view",
     "verify.create_employment": "records",
     "verify.end_employment": "records",
+    "verify.confirm_employment": "records",
     "verify.create_inspection": "inspect",
     "inspect.upload_scans": "inspect",
     "verify.list_findings": "findings",

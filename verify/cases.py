@@ -49,10 +49,13 @@ def _employment_parties(worker_id: str) -> list:
         return []
     today = china_today()
     out = []
-    for employer_id, via_id in db.session.execute(select(Employment.employer_id, Employment.via_id).where(
+    for employer_id, via_id, status in db.session.execute(select(
+            Employment.employer_id, Employment.via_id, Employment.status).where(
             Employment.worker_id == worker_id, Employment.starts_on <= today,
             (Employment.ends_on.is_(None)) | (Employment.ends_on >= today))):
-        out += [R.org_party(employer_id, "employer"), R.org_party(via_id) if via_id else None]
+        # A host that has not confirmed the placement is no party: the agency alone named it.
+        out += [R.org_party(employer_id, "employer") if status == "active" else None,
+                R.org_party(via_id) if via_id else None]
     return [p for p in out if p and p[0] in CASE_ROLES]
 
 

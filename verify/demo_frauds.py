@@ -36,7 +36,7 @@ from training.models import ApiKey, Attendance, Organization, Site, TrainingSess
 from training.service import create_site, issue_api_key, register_trainer, register_worker
 
 from . import appeals, cases, findings
-from .employment import create_employment
+from .employment import confirm_employment, create_employment
 from .inspections import record_inspection
 from .models import Finding
 from .scans import record_scan
@@ -120,9 +120,10 @@ def _stage(rng: random.Random) -> dict:
                      "theory_score": theory, "practical_score": 85, "examiner": chinese_name(rng), **digest}, _as(centre))
     signer, base = current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"]
     certs = [issue_certificate({"worker_id": w.id, "category": "confined_space"}, _as(body), signer, base) for w in crew]
-    create_employment({"worker_id": crew[0].id, "employer_id": enterprise.id, "via_id": agency.id,
-                       "role": "confined_space_worker", "starts_on": (now + CHINA).date() - timedelta(days=20)},
-                      _as(agency))
+    confirm_employment(create_employment({"worker_id": crew[0].id, "employer_id": enterprise.id, "via_id": agency.id,
+                                          "role": "confined_space_worker",
+                                          "starts_on": (now + CHINA).date() - timedelta(days=20)}, _as(agency)),
+                       _as(enterprise))  # placed by the agency, confirmed by the host
 
     # A certified welder of the demo "attends" a class at another body during one of their own.
     cert = db.session.scalars(select(Certificate).where(Certificate.issuer_id == body.id, Certificate.category == "welding")
@@ -150,8 +151,9 @@ def _stage(rng: random.Random) -> dict:
     # A welder placed through the agency, found welding at the enterprise's site with no certificate.
     number = generate_id_number(rng)
     welder = register_worker({"name": chinese_name(rng), "id_number": number}, protector, _as(agency))[0]
-    create_employment({"worker_id": welder.id, "employer_id": enterprise.id, "via_id": agency.id, "role": "welder",
-                       "starts_on": (now + CHINA).date() - timedelta(days=3)}, _as(agency))
+    confirm_employment(create_employment({"worker_id": welder.id, "employer_id": enterprise.id, "via_id": agency.id,
+                                          "role": "welder", "starts_on": (now + CHINA).date() - timedelta(days=3)},
+                                         _as(agency)), _as(enterprise))
     record_inspection({"site_id": here.id, "started_at": now - timedelta(minutes=90),
                        "checks": [{"id_number": number, "task_role": "welder"}]}, officer)
 

@@ -75,9 +75,13 @@ def create_employment(data: dict, caller) -> Employment:
         if site is None or site.enterprise_id not in (None, employer_id, via_id):
             raise Unprocessable("Unknown site.", [field_error(
                 "site_id", "not_found", "No site with this id belongs to the host.")])
+    # Recorded by the one in between, it waits for the host: otherwise anyone could name any
+    # enterprise as the host and make it a party to the worker's cases.
+    status = "active" if caller.org_id == employer_id else "pending"
     emp = Employment(worker_id=data["worker_id"], employer_id=employer_id, via_id=via_id, site_id=site_id,
                      role=data["role"], starts_on=data["starts_on"], created_by=caller.org_id,
-                     created_by_key=caller.key_id)
+                     created_by_key=caller.key_id, status=status,
+                     confirmed_by_key=caller.key_id if status == "active" else None)
     same = _open_like(emp)
     if same is not None:
         raise _already_open(same)
@@ -131,6 +135,19 @@ def get_employment(emp_id: str, caller) -> Employment:
     return emp
 
 
+def confirm_employment(emp: Employment, caller) -> Employment:
+    """The host confirms a placement an agency or subcontractor recorded with it (only the host
+    may: 404 for anyone else, as for another's employment). Confirming twice changes nothing."""
+    if caller.org_id != emp.employer_id:
+        raise NotFound("No employment with this id waits for your confirmation.")
+    if emp.ends_on is not None:
+        raise Conflict(f"This employment ended on {emp.ends_on}; there is nothing to confirm.")
+    if emp.status != "active":
+        emp.status, emp.confirmed_by_key = "active", caller.key_id
+        db.session.flush()
+    return emp
+
+
 def end_employment(emp: Employment, data: dict, caller) -> Employment:
     if caller.org_id not in (emp.employer_id, emp.via_id):
         raise NotFound("No employment with this id.")
@@ -144,8 +161,18 @@ def end_employment(emp: Employment, data: dict, caller) -> Employment:
     return emp
 
 
+CONFIRMED = Employment.status == "active"
+
+
 def active_on(day: date):
-    return (Employment.starts_on <= day) & (Employment.ends_on.is_(None) | (Employment.ends_on >= day))
+    """In force on ``day``: started, not ended, and confirmed by the host."""
+    return (Employment.starts_on <= day) & (Employment.ends_on.is_(None) | (Employment.ends_on >= day)) & CONFIRMED
+
+
+def counts_for(org_id: str):
+    """The employment gives ``org_id`` standing for its worker: as the host once it confirmed, or
+    as the agency or subcontractor in between (whose own record it is) at once."""
+    return or_((Employment.employer_id == org_id) & CONFIRMED, Employment.via_id == org_id)
 
 
 def employment_dict(emp: Employment) -> dict:
@@ -154,8 +181,9 @@ def employment_dict(emp: Employment) -> dict:
     via = db.session.get(Organization, emp.via_id) if emp.via_id else None
     return {"id": emp.id, "worker_id": emp.worker_id, "employer_id": emp.employer_id, "via_id": emp.via_id,
             "site_id": emp.site_id, "role": emp.role, "starts_on": str(emp.starts_on),
-            "ends_on": str(emp.ends_on) if emp.ends_on else None,
-            "active": emp.starts_on <= china_today() and (emp.ends_on is None or emp.ends_on >= china_today()),
+            "ends_on": str(emp.ends_on) if emp.ends_on else None, "status": emp.status,
+            "active": emp.status == "active" and emp.starts_on <= china_today()
+            and (emp.ends_on is None or emp.ends_on >= china_today()),
             "worker": {"id": worker.id, "name": worker.name, "id_number_masked": worker.id_masked},
             "employer": {"id": host.id, "name": host.name},
             "via": {"id": via.id, "name": via.name, "kind": via.kind} if via else None,

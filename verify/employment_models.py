@@ -17,7 +17,11 @@ from training.models import ID
 
 class Employment(db.Model):
     """A worker placed with a host (``employer_id``), perhaps through a labour agency or a
-    subcontractor (``via_id``), in a role, from a date, until ``ends_on`` when it ends."""
+    subcontractor (``via_id``), in a role, from a date, until ``ends_on`` when it ends.
+
+    ``status`` is ``active``, or ``pending`` for a placement an agency or subcontractor recorded
+    and the host has not yet confirmed: until then it gives the host nothing (no standing, no
+    notices, no place among a case's parties), so no one can attach a host it does not work for."""
     __tablename__ = "employments"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     worker_id: Mapped[str] = mapped_column(ForeignKey("workers.id"))
@@ -31,6 +35,8 @@ class Employment(db.Model):
     created_by: Mapped[str] = mapped_column(ID)  # organisation
     created_by_key: Mapped[str | None] = mapped_column(ID)
     ended_by_key: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")
+    confirmed_by_key: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (Index("ix_employments_worker_employer", "worker_id", "employer_id"),)
 
 

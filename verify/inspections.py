@@ -29,6 +29,7 @@ from training.db import db, utcnow
 from training.errors import Unprocessable, field_error
 from training.fields import iso
 from training.identity import mask_id_number
+from training.lookups import count as count_lookups
 from training.models import Organization, Site, Worker
 
 from . import rules as R
@@ -54,10 +55,12 @@ def _employment_parties(worker_id: str, day) -> list:
         from .employment_models import Employment
     except ImportError:
         return []
-    rows = db.session.execute(select(Employment.employer_id, Employment.via_id).where(
+    rows = db.session.execute(select(Employment.employer_id, Employment.via_id, Employment.status).where(
         Employment.worker_id == worker_id, Employment.starts_on <= day,
         (Employment.ends_on.is_(None)) | (Employment.ends_on >= day))).all()
-    return [R.org_party(org, "employer" if i == 0 else None) for e in rows for i, org in enumerate(e) if org]
+    # A host that has not confirmed the placement is not named: an agency alone cannot make it a party.
+    return [R.org_party(org, "employer" if i == 0 else None) for *e, status in rows for i, org in enumerate(e)
+            if org and (i == 1 or status == "active")]
 
 
 def _valid_certificates(worker_id: str, categories) -> dict:
@@ -144,6 +147,9 @@ def _findings(check, insp, site, role, missing, mismatch, outcome, card_worker, 
 
 
 def record_inspection(data: dict, caller) -> Inspection:
+    # The people checked by number count against the inspectorate's (larger) lookup limit.
+    count_lookups([c["id_number"] for c in data["checks"] if c.get("id_number")], caller,
+                  current_app.extensions["identity"])
     site = db.session.get(Site, data["site_id"])
     if site is None:
         raise Unprocessable("Unknown site.", [field_error("site_id", "not_found", "No site with this id.")])

@@ -55,7 +55,9 @@ def _placements(worker_id: str, day: date | None = None):
     day, out = day or china_today(), []
     for emp in db.session.scalars(select(Employment).where(
             Employment.worker_id == worker_id, Employment.ends_on.is_(None) | (Employment.ends_on >= day))):
-        out += [(emp.employer_id, emp.id), (emp.via_id, emp.id)]
+        # A host hears of the worker only once it confirmed the placement (an agency alone
+        # cannot make an enterprise the recipient of a stranger's notices).
+        out += [(emp.employer_id if emp.status == "active" else None, emp.id), (emp.via_id, emp.id)]
     return out
 
 

@@ -39,6 +39,7 @@ Reason = Schema.from_dict({"code": fields.String(), "message": fields.String()},
 EmploymentSchema = Schema.from_dict({
     **{k: fields.String() for k in ("id", "worker_id", "employer_id", "via_id", "site_id", "role", "created_at")},
     "starts_on": fields.Date(), "ends_on": fields.Date(allow_none=True), "active": fields.Boolean(),
+    "status": fields.String(validate=validate.OneOf(("active", "pending"))),
     "worker": fields.Dict(), "employer": fields.Dict(), "via": fields.Dict(allow_none=True)}, name="EmploymentSchema")
 PrestartAnswerSchema = Schema.from_dict({
     **{k: fields.String() for k in ("id", "checked_at", "worker_id", "role", "employer_id", "starts_on")},
@@ -118,6 +119,17 @@ def end_employment(emp_id):
     return json_response(emp_service.employment_dict(emp_service.end_employment(emp, data, caller)))
 
 
+@bp.post(f"{API}/employments/<emp_id>/confirm")
+@doc("Confirm, as the host, a placement an agency or subcontractor recorded", response=EmploymentSchema,
+     tags=["employment"], errors=("404", "409"))
+@require(*EMPLOYER_KINDS)
+@write
+def confirm_employment(emp_id):
+    caller = current_caller()
+    emp = emp_service.get_employment(emp_id, caller)
+    return json_response(emp_service.employment_dict(emp_service.confirm_employment(emp, caller)))
+
+
 # --- pre-start checks -------------------------------------------------------------------------
 
 
@@ -173,8 +185,9 @@ def _crew_upload() -> tuple[list, dict]:
             rows = read_rows(path)
         except (ValueError, KeyError, OSError, zipfile.BadZipFile) as err:
             raise Unprocessable("The file could not be read.", [field_error(
-                "file", "unreadable", f"Not a readable {suffix[1:].upper()} file ({type(err).__name__}).")])
-    keep = ("worker_id", "id_number", "role", "employer_id", "site_id", "starts_on")
+                "file", "unreadable", f"Not a readable {suffix[1:].upper()} file: "
+                + (str(err)[:200] if isinstance(err, ValueError) and str(err) else type(err).__name__) + ".")])
+    keep = ("worker_id", "id_number", "name", "role", "employer_id", "site_id", "starts_on")
     items = [{k: row[k] for k in keep if row.get(k)} for row in rows]
     defaults = {k: request.form[k] for k in ("role", "employer_id", "site_id", "starts_on") if request.form.get(k)}
     return items, defaults

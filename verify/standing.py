@@ -15,14 +15,16 @@ from sqlalchemy import exists, or_, select
 from training.db import db
 from training.evidence_standing import install_employment_standing
 
+from .employment import counts_for
 from .employment_models import Employment
 
 
 def employs(org_id: str, worker_id: str, day: date) -> bool:
-    """An employment of the worker with the organisation as host or in between (``via_id``),
-    not ended before ``day``. It may start later: induction comes before the first shift."""
+    """An employment of the worker with the organisation as host (confirmed) or in between
+    (``via_id``), not ended before ``day``. It may start later: induction comes before the first
+    shift."""
     return db.session.scalar(select(exists().where(
-        Employment.worker_id == worker_id, or_(Employment.employer_id == org_id, Employment.via_id == org_id),
+        Employment.worker_id == worker_id, counts_for(org_id),
         or_(Employment.ends_on.is_(None), Employment.ends_on >= day))))
 
 

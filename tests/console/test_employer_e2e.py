@@ -65,7 +65,7 @@ def _seed(app) -> dict:
     from training.identity import generate_credit_code, generate_id_number
     from training.models import Organization
     from training.service import accredit, create_organization, register_trainer, register_worker
-    from verify.employment import create_employment
+    from verify.employment import confirm_employment, create_employment
     from verify.findings import raise_finding
     rng = random.Random(50)
     boot = bootstrap("郑州市应急管理局")
@@ -99,8 +99,9 @@ def _seed(app) -> dict:
     # employs. The last one came through the agency, whose own induction is all it has.
     for i, w in enumerate(workers):
         through = i < 30 or i == 49
-        create_employment({"worker_id": w.id, "employer_id": host.id, "via_id": agency.id if through else None,
-                           "role": ROLE, "starts_on": today}, as_(agency if through else host))
+        emp = create_employment({"worker_id": w.id, "employer_id": host.id, "via_id": agency.id if through else None,
+                                 "role": ROLE, "starts_on": today}, as_(agency if through else host))
+        confirm_employment(emp, as_(host))  # the host confirms what the agency placed with it
     levels = ["company", "workshop", "team"]
     company, workshop, team = _sessions(as_(host), "induction", [6, 5, 4], level_of=levels)
     _attend([company, workshop, team], workers[:45] + workers[48:49], as_(host))
@@ -250,11 +251,30 @@ def test_e2e_hr_officer_checks_a_crew_of_50_and_an_agency_places_a_worker(live, 
     agency.wait_for_selector("text=已登记用工")
     assert newcomer not in agency.content() and newcomer[:6] + "********" + newcomer[-4:] in agency.content()
     _shot(agency, "placed")
+    placed_url = agency.url
+    assert "等待用工单位" in agency.content()  # the agency sees it waits for the host
     agency.goto(f"{base}/console/employments")
     assert agency.locator("table.data tbody tr").count() == 25  # 30 placed before, paged by 25
     _shot(agency, "employments")
     agency.context.close()
 
-    missing = [n for n in ("home", "crew-ready", "crew", "answer", "receipt", "answer-phone", "induction", "placed")
+    # 8. The host's clerk sees the placement waiting for confirmation (phone, then desktop) and confirms it.
+    phone = context(browser, phone=True).new_page()
+    _sign_in(phone, base, "wang.li")
+    phone.goto(placed_url)
+    phone.wait_for_selector("#pending")
+    _shot(phone, "pending-phone")
+    phone.context.close()
+    host = context(browser).new_page()
+    _sign_in(host, base, "wang.li")
+    host.goto(placed_url)
+    _shot(host, "pending")
+    host.click("#pending button[type=submit]")
+    host.wait_for_selector("text=已确认这条用工")
+    assert host.locator("#pending").count() == 0 and "已确认" in host.content()
+    host.context.close()
+
+    missing = [n for n in ("home", "crew-ready", "crew", "answer", "receipt", "answer-phone", "induction", "placed",
+                           "pending", "pending-phone")
                if not (SHOTS / f"console-employer-{n}.png").exists()]
     assert not missing, missing

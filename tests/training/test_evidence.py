@@ -173,8 +173,10 @@ def test_attendance_induction_needs_an_open_employment_of_the_worker(client):
     assert attend(host, s_host).status_code == 403 and _count(Attendance) == 0
     placed = agency.post("/api/v1/employments", {"worker_id": wk["id"], "employer_id": host.id, "via_id": agency.id,
                                                  "role": "general_labourer", "starts_on": str(f.days_ago(-7).date())})
-    assert placed.status_code == 201, placed.get_json()
-    assert attend(host, s_host).status_code == 201  # as host, before the first shift
+    assert placed.status_code == 201 and placed.get_json()["status"] == "pending", placed.get_json()
+    assert attend(host, s_host).status_code == 403  # the agency alone cannot make it the host
+    f.confirmed(placed.get_json())
+    assert attend(host, s_host).status_code == 201  # as host, once it confirmed, before the first shift
     assert attend(agency, s_agency).status_code == 201  # as the agency in between
     assert attend(coal, s_coal).status_code == 403  # still nobody's employer there
     past = f.org(w.reg, "enterprise")

@@ -252,7 +252,9 @@ def test_employment_migration_0002_refuses_duplicates_and_adds_the_index(backend
             message = str(refused.value)
             assert first["id"] in message and dup_id in message and "via (none), role welder" in message
             assert _revision() == "0001"
-            assert host.patch(f"{API}/{dup_id}", {"ends_on": str(today() + timedelta(days=1))}).status_code == 200
+            # Ended as 0001 knew the table (the models' later columns are not there to load).
+            db.session.execute(table.update().where(table.c.id == dup_id).values(ends_on=today() + timedelta(days=1)))
+            db.session.commit()
             db.session.remove()
             upgrade_schema()
             assert _revision() == _head()
