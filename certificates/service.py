@@ -19,6 +19,7 @@ from training.catalogue import load_catalogue
 from training.db import db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from training.evidence import CHINA, evidence_for, training_hours
+from training.evidence_standing import employs
 from training.models import Organization, Worker
 from training.service import accredited
 
@@ -199,6 +200,19 @@ def get_certificate(serial: str) -> Certificate:
     if cert is None:
         raise NotFound("No certificate with this serial.")
     return cert
+
+
+def readable_certificate(serial: str, caller) -> Certificate:
+    """A certificate for a keyed reader: its issuer, a regulator or inspectorate (whose officers
+    look a damaged card up by its serial on site), or an organisation that employs the holder (a confirmed employment as host, or as the agency or subcontractor in between).
+    For anyone else it does not exist (404): the record names the holder and links the person
+    to an employer, which is no stranger's business; the public verdict is ``POST /verify``."""
+    cert = get_certificate(serial)
+    if caller.kind in ("regulator", "inspectorate") or caller.org_id == cert.issuer_id:
+        return cert
+    if employs(caller.org_id, cert.worker_id, china_today()):
+        return cert
+    raise NotFound("No certificate with this serial.")
 
 
 def effective_status(cert: Certificate, today: date | None = None) -> str:

@@ -36,15 +36,15 @@ def issue():
 
 
 @bp.get(f"{API}/<serial>")
-@doc("A certificate with its current status", response=CertificateIssuerSchema, tags=["certificates"],
+@doc("A certificate with its current status (its issuer, the holder's employers, regulators)", response=CertificateIssuerSchema, tags=["certificates"],
      errors=("404",))
 @require(*READERS)
 def get(serial):
-    return json_response(CertificateIssuerSchema().dump(service.get_certificate(serial)))
+    return json_response(CertificateIssuerSchema().dump(service.readable_certificate(serial, current_caller())))
 
 
 def _image(serial, attr, mimetype):
-    cert = service.get_certificate(serial)
+    cert = service.readable_certificate(serial, current_caller())
     return Response(bytes(getattr(cert, attr)), mimetype=mimetype,
                     headers={"Cache-Control": "private, max-age=300"})
 
@@ -77,7 +77,7 @@ def card_data(cert) -> CardData:
      content_type="application/pdf", errors=("404",))
 @require(*READERS)
 def card(serial):
-    cert = service.get_certificate(serial)
+    cert = service.readable_certificate(serial, current_caller())
     return Response(render_card(card_data(cert)), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{cert.serial}.pdf"'})
 

@@ -33,7 +33,9 @@ def served(request, tmp_path_factory):
     log = tmp / "access.log"
     server = live.Server(url, "--workers", "2", "--threads", "8", "--worker-class", "gthread",
                          "--access-logformat", "%(p)s %(s)s %(U)s",
-                         env={"RATE_LIMIT_AUTH_FAILURES": "5/minute", "ACCESS_LOG": str(log)}).start()
+                         env={"RATE_LIMIT_AUTH_FAILURES": "5/minute", "ACCESS_LOG": str(log),
+                              # 50 registrations of one number at once: within the person's limit here
+                              "RATE_LIMIT_ID_LOOKUP_PERSON": "100/day"}).start()
     yield {"server": server, "app": app, "world": world, "workers": worker_ids, "log": log}
     server.stop()
     with app.app_context():

@@ -49,6 +49,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "not_in_class": ("此人不在本班名单中，请先加入名单。", "Not on this class's roster; add the person first."),
     "not_registered": ("系统中没有此身份证号的学员，请培训机构先登记。",
                        "No trainee with this identity number; the training body registers trainees first."),
+    "not_registered_or_no_name": ("没有与这个身份证号和姓名相符的学员。请填写身份证上的姓名；尚未登记的，请培训机构先登记。",
+                                  "No trainee matches this identity number and name. Give the name as on the ID card; "
+                                  "the training body registers trainees first."),
+    "name_mismatch": ("这个身份证号已登记，但姓名与所填不符。请按身份证填写姓名。",
+                      "This identity number is registered under another name. Give the name as on the ID card."),
+    "too_many_lookups": ("按身份证号查询的次数过多，请稍后再试。", "Too many lookups by identity number; try again later."),
     "no_session": ("签到时间不在本班任何一次课的时间内。", "The check-in time falls in none of this class's sessions."),
     "bad_time": ("时间格式不对，请写成 2025-03-01 08:30。", "The time is not readable; write it as 2025-03-01 08:30."),
     "outside_session": ("签到或签退时间超出了这次课的时间。", "Check-in or check-out is outside the session's time."),

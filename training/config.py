@@ -81,6 +81,14 @@ def load(overrides: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATE_LIMIT_VERIFY": env.get("RATE_LIMIT_VERIFY", "60/minute"),
         "RATE_LIMIT_AUTH_FAILURES": env.get("RATE_LIMIT_AUTH_FAILURES", "20/minute"),
+        # Lookups by identity number (training/lookups.py): per organisation (inspectorates and
+        # regulators check the people in front of them, so more), and per masked form.
+        "RATE_LIMIT_ID_LOOKUP_ORG": env.get("RATE_LIMIT_ID_LOOKUP_ORG", "1000/hour"),
+        "RATE_LIMIT_ID_LOOKUP_INSPECTORATE": env.get("RATE_LIMIT_ID_LOOKUP_INSPECTORATE", "10000/hour"),
+        "RATE_LIMIT_ID_LOOKUP_PERSON": env.get("RATE_LIMIT_ID_LOOKUP_PERSON", "20/day"),
+        # The worker's page and worker appeals: per client address, and per certificate across addresses.
+        "RATE_LIMIT_WORKER": env.get("RATE_LIMIT_WORKER", "10/minute"),
+        "RATE_LIMIT_WORKER_SERIAL": env.get("RATE_LIMIT_WORKER_SERIAL", "10/hour"),
         # Keyless verification answered in front of Flask (verify/fastpath.py); off: by the view.
         "VERIFY_FAST_PATH": _flag(env.get("VERIFY_FAST_PATH"), True),
         # Reverse proxies in front whose X-Forwarded-For is trusted (wsgi.py); 0: the header is ignored.

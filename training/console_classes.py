@@ -18,6 +18,9 @@ from .catalogue import load_catalogue
 from .console_pages import BODY, accredited_categories, bp, caller, get_class, paged, protector, record_or_404
 from .console_uploads import UploadError, read_upload, report, run_row, upload_refused
 from .db import db
+from .errors import TooManyRequests
+from .lookups import count as count_lookups
+from .lookups import refused
 from .i18n import t
 from .identity import IdentityError, normalize_id_number
 from .models import Trainer, Worker
@@ -82,8 +85,6 @@ def add_member(cls: TrainingClass, name: str, raw_id: str) -> tuple[str, str, st
         return worker.id_masked, "skipped", "already_in_class"
     db.session.add(ClassMember(class_id=cls.id, worker_id=worker.id, added_by=g.account.id))
     db.session.flush()
-    if not created and worker.name != name:
-        return worker.id_masked, "warning", "name_differs"
     return worker.id_masked, "added", ""
 
 
@@ -99,6 +100,11 @@ def roster_add(cls):
             return upload_refused(err, back)
     else:
         rows = [(0, {"name": request.form.get("name", ""), "id_number": request.form.get("id_number", "")})]
+    try:
+        count_lookups([row.get("id_number", "") for _, row in rows], caller(), protector())
+    except TooManyRequests as err:
+        refused(err)
+        return upload_refused(UploadError("too_many_lookups"), back)
     out = []
     for n, row in rows:
         name, result = row.get("name", "").strip(), {}

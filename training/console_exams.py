@@ -20,6 +20,9 @@ from .catalogue import load_catalogue
 from .console_pages import CENTRE, PER_PAGE, Page, accredited_categories, bp, caller, page_number, protector
 from .console_uploads import UploadError, parse_local, read_upload, report, run_row, upload_refused
 from .db import db
+from .errors import TooManyRequests
+from .lookups import count as count_lookups
+from .lookups import refused
 from .evidence import CHINA, record_exam, void_record
 from .i18n import t
 from .identity import normalize_id_number
@@ -48,11 +51,11 @@ def _number(text: str, low: float, high: float, code: str, whole: bool = False):
 def exam_row(row: dict) -> tuple[Worker, Exam | None]:
     """Record one uploaded result: (worker, exam); exam None when it was already recorded."""
     number = normalize_id_number(row.get("id_number", ""))
-    worker = db.session.scalar(select(Worker).where(Worker.id_hash == protector().lookup_hash(number)))
-    if worker is None:
-        if not row.get("name"):
-            raise UploadError("not_registered")
-        worker, _ = register_worker({"name": row["name"][:100], "id_number": number}, protector(), caller())
+    # By number and name together, never by number alone: a number's existence is no answer an
+    # upload gives (a registered number under another name is 409 name_mismatch, as registering).
+    if not row.get("name"):
+        raise UploadError("not_registered_or_no_name")
+    worker, _ = register_worker({"name": row["name"][:100], "id_number": number}, protector(), caller())
     data = {"worker_id": worker.id, "category": find_category(row.get("category", "")).code,
             "taken_at": parse_local(row.get("taken_at", "")),
             "duration_minutes": _number(row.get("duration_minutes", ""), 1, 600, "bad_minutes", whole=True),
@@ -97,6 +100,11 @@ def exams_upload():
         rows = read_upload(("id_number", "category", "taken_at", "duration_minutes", "theory_score", "practical_score"))
     except UploadError as err:
         return upload_refused(err, "/console/exams")
+    try:
+        count_lookups([row.get("id_number", "") for _, row in rows], caller(), protector())
+    except TooManyRequests as err:
+        refused(err)
+        return upload_refused(UploadError("too_many_lookups"), "/console/exams")
     out = []
     for n, row in rows:
         result = {}

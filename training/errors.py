@@ -129,8 +129,11 @@ def problem(status: int, title: str, detail: str, errors=None, type_="about:blan
 def register_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
+        if "audit" in err.extra:  # a refusal the audit trail keeps (training.lookups)
+            from .lookups import refused
+            refused(err)
         resp = problem(err.status, err.title, err.detail, err.errors, err.type,
-                       **{k: v for k, v in err.extra.items() if k != "headers"})
+                       **{k: v for k, v in err.extra.items() if k not in ("headers", "audit")})
         for name, value in (err.extra.get("headers") or {}).items():
             resp.headers[name] = value
         return resp

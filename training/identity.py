@@ -287,6 +287,12 @@ class IdentityProtector:
         number = normalize_id_number(id_number).encode("ascii")
         return hmac.new(self._hash_key, number, hashlib.sha256).hexdigest()
 
+    def person_bucket(self, id_number: str) -> str:
+        """A keyed name for everyone whose number has this one's masked form: the thousand or so
+        numbers an attacker holding the masked form would try all share it (lookup limits)."""
+        masked = mask_id_number(normalize_id_number(id_number)).encode("ascii")
+        return hmac.new(self._hash_key, b"masked:" + masked, hashlib.sha256).hexdigest()[:32]
+
     def matches(self, id_number: str, stored_hash: str) -> bool:
         """Whether a typed number is the one behind a stored lookup hash (constant time)."""
         return hmac.compare_digest(self.lookup_hash(id_number).encode("ascii"),

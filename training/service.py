@@ -16,6 +16,7 @@ from .catalogue import EMPLOYER_KINDS
 from .db import db, utcnow
 from .errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from .identity import IdentityProtector, home_region, mask_id_number
+from .lookups import same_name
 from .models import (Accreditation, AccreditationCategory, AccreditationEvent, ApiKey,
                      Organization, Site, Trainer, Worker)
 from .signals import accreditation_changed
@@ -133,12 +134,15 @@ def create_site(data: dict, caller: Caller) -> Site:
 
 
 def register_person(model, data: dict, protector: IdentityProtector, caller: Caller | None):
-    """Register a worker or trainer once by identity number: (person, created?)."""
+    """Register a worker or trainer once by identity number: (person, created?). A number
+    already registered answers its person only with the person's name (``409`` ``name_mismatch``
+    otherwise): registration must not hand anyone a stranger's record for a guessed number.
+    Callers count the lookup first (``training.lookups.count``)."""
     number = data["id_number"]
     digest = protector.lookup_hash(number)
     found = db.session.scalar(select(model).where(model.id_hash == digest))
     if found is not None:
-        return found, False
+        return _same_person(found, data["name"]), False
     person = model(name=data["name"], id_hash=digest, id_cipher=protector.encrypt(number),
                    id_masked=mask_id_number(number), home_region=home_region(number),
                    created_by=caller.org_id if caller else None)
@@ -147,8 +151,15 @@ def register_person(model, data: dict, protector: IdentityProtector, caller: Cal
             db.session.add(person)
     except IntegrityError:
         # A concurrent registration of the same number won the race: answer with its record.
-        return db.session.scalar(select(model).where(model.id_hash == digest)), False
+        return _same_person(db.session.scalar(select(model).where(model.id_hash == digest)), data["name"]), False
     return person, True
+
+
+def _same_person(found, name: str):
+    if not same_name(name, found.name):
+        raise Conflict("This identity number is registered under another name; give the name as on the ID card.",
+                       [field_error("name", "name_mismatch", "The name does not match the registered person's.")])
+    return found
 
 
 def register_worker(data, protector, caller):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
-from . import service
+from . import lookups, service
 from .auth import current_caller, require
 from .batch import run_batch
 from .catalogue import EMPLOYER_KINDS, load_catalogue
@@ -143,6 +143,7 @@ def create_site():
 
 def _register(model, register):
     data = PersonCreateRequestSchema().load(json_body())
+    lookups.count([data["id_number"]], current_caller(), current_app.extensions["identity"])
     person, created = register(data, current_app.extensions["identity"], current_caller())
     return json_response(PersonSchema().dump(person), 201 if created else 200)
 
@@ -164,6 +165,8 @@ def create_worker():
 def create_workers():
     items = BatchRequestSchema().load(json_body())["items"]
     protector, caller = current_app.extensions["identity"], current_caller()
+    lookups.count([i.get("id_number") for i in items if isinstance(i, dict) and isinstance(i.get("id_number"), str)],
+                  caller, protector)
 
     def one(item):
         person, created = service.register_worker(PersonCreateRequestSchema().load(item), protector, caller)

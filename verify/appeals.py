@@ -75,9 +75,12 @@ def lodge_worker_appeal(data: dict, client: str) -> Appeal:
     """The worker's own appeal, without a key. Failed proofs are counted per client and refused
     alike, whatever was wrong, so the form cannot be used to test identity numbers."""
     bucket, limit = f"appeal:{client}", _worker_limit()
-    wait = _blocked(bucket, limit)
+    # Per certificate as well: many addresses trying numbers against one card's serial share it.
+    raw = parse_serial(data["serial"]) if len(data["serial"]) <= 40 else None
+    buckets = [bucket] + ([f"appeal-serial:{serial_text(raw)}"] if raw else [])
+    wait = max((w for w in (_blocked(b, limit) for b in buckets) if w), default=None)
     if wait:
-        raise TooManyRequests("Too many failed attempts from this client; try again later.",
+        raise TooManyRequests("Too many failed attempts from this client or for this certificate; try again later.",
                               headers={"Retry-After": str(wait)})
     finding, worker = _finding(data["finding_id"]), _proven_worker(data)
     names = worker is not None and finding is not None and (finding.worker_id == worker.id or db.session.scalar(
@@ -85,7 +88,8 @@ def lodge_worker_appeal(data: dict, client: str) -> Appeal:
                               FindingParty.party_id == worker.id))))
     if not names:
         db.session.rollback()  # release the session before counting on a connection of its own
-        ratelimit.hit(bucket, limit)
+        for b in buckets:
+            ratelimit.hit(b, limit)
         raise Forbidden("The certificate serial and identity number do not match a finding about this worker.")
     _pending(finding.id, by_worker=worker.id)
     appeal = Appeal(finding_id=finding.id, by_role="worker", by_worker=worker.id, explanation=data["explanation"])

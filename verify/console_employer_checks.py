@@ -23,11 +23,14 @@ from training.catalogue import load_catalogue
 from training.console_pages import category_name, paged
 from training.console_uploads import UploadError, read_table
 from training.db import db
-from training.errors import ApiError
+from training.errors import ApiError, TooManyRequests
+from training.lookups import count as count_lookups
+from training.lookups import refused, same_name
 from training.i18n import current_lang, t
 from training.models import Organization, Worker
 
-from .console_employer_views import EMPLOYERS, bp, caller, kind, partners, roles, worker_by_id, worker_by_number
+from .console_employer_views import (EMPLOYERS, bp, caller, kind, partners, presented_token, roles, was_presented,
+                                     worker_by_id, worker_by_number)
 from .console_employer_words import refusal, words
 from .employment_models import PrestartCheck
 from .prestart import PrestartCheckRequestSchema, answer_of, check_hire, visible_checks
@@ -83,26 +86,27 @@ def own_check(check_id: str) -> PrestartCheck | None:
     return db.session.scalar(visible_checks(caller()).where(PrestartCheck.id == check_id))
 
 
-def who_is(text: str, worker_id: str) -> tuple[Worker | None, str | None]:
-    """The worker a check form names: a placement's worker id, a typed identity number, or the
-    text a scanner read from a certificate's QR code."""
+def who_is(text: str, worker_id: str, name: str = "") -> tuple[Worker | None, str | None, bool]:
+    """The worker a check form names: a placement's worker id, a typed identity number (with
+    the name, for someone not employed here yet), or the text a scanner read from a
+    certificate's QR code; and whether the name and number were presented together."""
     if worker_id:
         worker = worker_by_id(worker_id.strip())
-        return worker, None if worker else "worker_not_found"
+        return worker, None if worker else "worker_not_found", False
     text = (text or "").strip()
     if not text:
-        return None, "who_required"
+        return None, "who_required", False
     if len(text) <= 24:
-        worker, problem, _ = worker_by_number(text)
-        return worker, problem
+        worker, problem, _ = worker_by_number(text, name)
+        return worker, problem, bool(worker and same_name(name, worker.name))
     outcome = verify_text(text[:4096], current_app.extensions["key_table"], None)
     worker = db.session.get(Worker, outcome.worker_id) if outcome.worker_id else None
     if worker is not None:
-        return worker, None
-    return None, outcome.result if outcome.result in ("not_ours", "forged", "unregistered") else "forged"
+        return worker, None, False
+    return None, outcome.result if outcome.result in ("not_ours", "forged", "unregistered") else "forged", False
 
 
-def one_check(worker_id: str, role: str, starts_on: str = "", host: str = "") -> PrestartCheck:
+def one_check(worker_id: str, role: str, starts_on: str = "", host: str = "", presented: bool = False) -> PrestartCheck:
     """Ask, sign and record one check for the signed-in person (raises the service's refusals)."""
     body = {"worker_id": worker_id, "role": role}
     if starts_on:
@@ -110,7 +114,7 @@ def one_check(worker_id: str, role: str, starts_on: str = "", host: str = "") ->
     if host and kind() != "enterprise":
         body["employer_id"] = host
     data = PrestartCheckRequestSchema().load(body)
-    return check_hire(data, caller(), current_app.extensions["signer"], current_lang())[0]
+    return check_hire(data, caller(), current_app.extensions["signer"], current_lang(), presented=presented)[0]
 
 
 # --- one worker -------------------------------------------------------------------------------
@@ -148,11 +152,16 @@ def prestart():
 def prestart_check():
     f = request.form
     form = {k: f.get(k, "").strip()[:40] for k in ("role", "starts_on", "host")}
-    worker, problem = who_is(f.get("who", ""), f.get("worker_id", ""))
+    form["name"] = f.get("name", "").strip()[:100]
+    try:
+        worker, problem, presented = who_is(f.get("who", ""), f.get("worker_id", ""), f.get("name", "").strip()[:100])
+    except TooManyRequests as err:
+        refused(err)
+        return prestart_page(429, words("too_many_lookups"), form)
     if worker is None:
         return prestart_page(422, crew_words(problem), form)
     try:
-        check = one_check(worker.id, form["role"], form["starts_on"], form["host"])
+        check = one_check(worker.id, form["role"], form["starts_on"], form["host"], presented)
     except (ValidationError, ApiError) as err:
         db.session.rollback()
         return prestart_page(422, refusal(err), form)
@@ -230,7 +239,7 @@ def crew_row(n: int, row: dict, role: str, starts_on: str) -> dict:
         worker = worker_by_id(row["worker_id"])
         problem = None if worker else "worker_not_found"
     elif row.get("id_number"):
-        worker, problem, _ = worker_by_number(row["id_number"])
+        worker, problem, _ = worker_by_number(row["id_number"], row.get("name", "")[:100], counted=True)
     else:
         problem = "who_missing"
     if worker is not None:
@@ -245,7 +254,10 @@ def crew_row(n: int, row: dict, role: str, starts_on: str) -> dict:
     problem = problem or ("unknown_role" if row.get("role") and not out["role"] else None if out["role"] else "no_role")
     if problem:
         return {**out, "outcome": "refused", "message": crew_words(problem)}
-    out["item"] = json.dumps({"w": worker.id, "r": out["role"], "s": starts_on, "n": n}, separators=(",", ":"))
+    item = {"w": worker.id, "r": out["role"], "s": starts_on, "n": n}
+    if row.get("id_number") and same_name(row.get("name"), worker.name):
+        item["p"] = presented_token(worker.id)  # name and number given together: the check may answer
+    out["item"] = json.dumps(item, separators=(",", ":"))
     return out
 
 
@@ -272,6 +284,13 @@ def crew_read():
     except UploadError as err:
         return render_template("console_employer_crew.html", roles=roles(), error=say(err.code, **err.values),
                                hosts=partners("host") if kind() != "enterprise" else []), 422
+    try:
+        count_lookups([row["id_number"] for _, row in rows if row.get("id_number") and not row.get("worker_id")],
+                      caller(), current_app.extensions["identity"])
+    except TooManyRequests as err:
+        refused(err)
+        return render_template("console_employer_crew.html", roles=roles(), error=words("too_many_lookups"),
+                               hosts=partners("host") if kind() != "enterprise" else []), 429
     out = [crew_row(n, row, role, starts_on) for n, row in rows]
     db.session.rollback()  # reading only; nothing of this step is kept
     return render_template("console_employer_crew_run.html", rows=out, host=request.form.get("host", "")[:16],
@@ -285,6 +304,7 @@ def check_item(raw: str, index: int, host: str) -> dict:
     try:
         item = json.loads(raw)
         worker_id, role, starts_on, n = str(item["w"]), str(item["r"]), str(item.get("s") or ""), int(item["n"])
+        presented = was_presented(worker_id, item.get("p", ""))
     except (ValueError, KeyError, TypeError):
         return {"index": index, "row": 0, "outcome": "refused", "message": say("invalid")}
     worker = worker_by_id(worker_id)
@@ -292,7 +312,7 @@ def check_item(raw: str, index: int, host: str) -> dict:
            "masked": worker.id_masked if worker else ""}
     savepoint = db.session.begin_nested()
     try:
-        check = one_check(worker_id, role, starts_on, host)
+        check = one_check(worker_id, role, starts_on, host, presented)
         savepoint.commit()
     except (ValidationError, ApiError) as err:
         savepoint.rollback()

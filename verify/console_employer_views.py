@@ -14,6 +14,8 @@ pages show the masked form).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request
@@ -26,10 +28,13 @@ from training.accounts_guard import install, page, refuse
 from training.catalogue import EMPLOYER_KINDS, load_catalogue
 from training.console_pages import paged
 from training.db import db
-from training.errors import ApiError
+from training.errors import ApiError, Conflict, TooManyRequests
 from training.evidence import CHINA
 from training.i18n import current_lang, t
 from training.identity import IdentityError, normalize_credit_code, normalize_id_number
+from training.lookups import count as count_lookups
+from training.lookups import find as find_by_number
+from training.lookups import refused, same_name
 from training.models import Organization, Worker
 from training.service import register_worker
 
@@ -38,6 +43,7 @@ from . import notices as notice_service
 from .console_employer_words import refusal, words
 from .employment_models import Employment, Notice, PrestartCheck
 from .prestart import visible_checks
+from .standing import employs
 
 bp = Blueprint("employer_console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="console_employer_static", static_url_path="/assets/employer")
@@ -114,15 +120,33 @@ def employer_home() -> dict:
 # --- whom a form names -----------------------------------------------------------------------
 
 
-def worker_by_number(raw: str) -> tuple[Worker | None, str | None, str | None]:
-    """(worker, problem code, normalised number) for a typed identity number."""
+def worker_by_number(raw: str, name: str = "", counted: bool = False) -> tuple[Worker | None, str | None, str | None]:
+    """(worker, problem code, normalised number) for a typed identity number: found when the
+    organisation employs the worker or ``name`` is theirs (``training.lookups``), else
+    ``not_registered``, the same as for a number nobody holds. Counted here unless the caller
+    counted a whole file's numbers first (``counted``); ``429`` past the limits."""
     try:
         number = normalize_id_number(raw)
     except IdentityError as err:
         return None, err.code, None
-    digest = current_app.extensions["identity"].lookup_hash(number)
-    worker = db.session.scalar(select(Worker).where(Worker.id_hash == digest))
+    who, protector = caller(), current_app.extensions["identity"]
+    if not counted:
+        count_lookups([number], who, protector)
+    worker = find_by_number(Worker, number, who, protector, name=name or None,
+                            standing=lambda w: employs(who.org_id, w.id, china_today()))
     return worker, None if worker else "not_registered", number
+
+
+def presented_token(worker_id: str) -> str:
+    """A mark, for a page to hand back, that this organisation gave the worker's name and
+    identity number together (so a check may tell it the worker's standing): keyed, so a form
+    cannot claim it for someone else."""
+    msg = f"presented:{g.account.organization_id}:{worker_id}".encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), msg, hashlib.sha256).hexdigest()[:24]
+
+
+def was_presented(worker_id: str, token: str) -> bool:
+    return bool(token) and hmac.compare_digest(presented_token(worker_id), str(token))
 
 
 def worker_by_id(worker_id: str) -> Worker | None:
@@ -223,20 +247,28 @@ def placement_worker(form) -> tuple[Worker | None, str | None, bool]:
     if worker_id:
         worker = worker_by_id(worker_id)
         return worker, None if worker else "worker_not_found", False
-    worker, problem, number = worker_by_number(form.get("id_number", ""))
+    worker, problem, number = worker_by_number(form.get("id_number", ""), name)
     if problem == "not_registered":
         if not name:
             return None, "not_registered_name", False
-        worker, _ = register_worker({"name": name, "id_number": number}, current_app.extensions["identity"], caller())
+        try:  # someone new, or registered under this very name; another name is refused
+            worker, _ = register_worker({"name": name, "id_number": number}, current_app.extensions["identity"], caller())
+        except Conflict:
+            return None, "name_mismatch", False
         return worker, None, False
-    return worker, problem, bool(worker and name and name != worker.name)
+    return worker, problem, bool(worker and name and not same_name(name, worker.name))
 
 
 @bp.post("/employments")
 @page("records", kinds=EMPLOYERS)
 def place():
     form = request.form
-    worker, problem, differs = placement_worker(form)
+    try:
+        worker, problem, differs = placement_worker(form)
+    except TooManyRequests as err:
+        refused(err)
+        flash(words("too_many_lookups"), "bad")
+        return redirect("/console/employments")
     host, via, other = placement_parties(form) if worker else (None, None, None)
     message = words(problem or other) if (problem or other) else None
     emp = None
@@ -274,6 +306,24 @@ def employment(emp_id):
     return render_template("console_employer_employment.html", emp=emp, worker=worker, host=host,
                            via=db.session.get(Organization, emp.via_id) if emp.via_id else None,
                            ind=ind, checks=checks)
+
+
+@bp.post("/employments/<emp_id>/confirm")
+@page("records", kinds=EMPLOYERS)
+def confirm(emp_id):
+    emp = visible_employment(emp_id)
+    if emp is None:
+        return refuse(404, words("not_found"))
+    try:
+        emp_service.confirm_employment(emp, caller())
+    except ApiError as err:
+        db.session.rollback()
+        flash(refusal(err, conflict="already_ended") if err.status == 409 else words("not_found"), "bad")
+        return redirect(f"/console/employments/{emp_id}")
+    accounts.record(g.account, "console.employment_confirmed", emp.id)
+    db.session.commit()
+    flash(words("confirmed"), "ok")
+    return redirect(f"/console/employments/{emp.id}")
 
 
 @bp.post("/employments/<emp_id>/end")

@@ -12,8 +12,14 @@ from training.i18n import t
 
 WORDS = {
     "who_required": ("请输入身份证号，或用扫码枪扫描证书二维码。", "Enter the identity number, or scan the certificate's QR code."),
-    "not_registered": ("系统中没有这个身份证号的人员。请先在“用工登记”中登记此人。",
-                       "No one is registered with this identity number. Place them under “Placements” first."),
+    "not_registered": ("本单位的在册人员中没有这个身份证号，也没有与所填姓名相符的登记人员。请填写身份证上的姓名，或先在“用工登记”中登记此人。",
+                       "No one you employ has this identity number, and no one registered has it with the name given. "
+                       "Give the name as on the ID card, or place them under “Placements” first."),
+    "name_mismatch": ("这个身份证号已登记，但姓名与所填不符。请按身份证填写姓名。",
+                      "This identity number is registered under another name. Give the name as on the ID card."),
+    "too_many_lookups": ("按身份证号查询的次数过多，请稍后再试。", "Too many lookups by identity number; try again later."),
+    "confirmed": ("已确认这条用工：本单位现在可以为其登记三级安全教育并做上岗前核查。",
+                  "Placement confirmed: you may now record induction for this worker and check them before a shift."),
     "not_registered_name": ("系统中还没有这个身份证号的人员。请同时填写姓名，登记时一并登记此人。",
                             "No one is registered with this identity number yet. Give the name too and they are "
                             "registered with the placement."),

@@ -22,12 +22,16 @@ from training.catalogue import load_catalogue
 from training.db import db, new_id, utcnow
 from training.errors import Forbidden, Unprocessable, coded, field_error
 from training.fields import IdNumber, iso
+from training.lookups import count as count_lookups
+from training.lookups import find as find_by_number
+from training.lookups import same_name
 from training.models import Organization, Site, Worker
 
 from . import prestart_messages as pm
-from .employment import ROLE_CODES, Ident, active_on, induction_for
+from .employment import CONFIRMED, ROLE_CODES, Ident, active_on, counts_for, induction_for
 from .employment_models import Employment, PrestartCheck, PrestartCheckFinding
 from .models import Case, CaseFinding, CaseParty, Finding, FindingParty
+from .standing import employs
 from .verdict import verify_document_signature
 
 
@@ -40,9 +44,11 @@ class PrestartCheckRequestSchema(Schema):
 
 
 class CrewItemSchema(PrestartCheckRequestSchema):
-    """One row of a crew: the worker by id or by identity number (never echoed back)."""
+    """One row of a crew: the worker by id or by identity number (never echoed back), with the
+    name as on the ID card for someone the caller does not employ yet."""
     worker_id = Ident()
     id_number = IdNumber()
+    name = fields.String(validate=validate.Length(1, 100))
 
     @validates_schema(skip_on_field_errors=False)
     def _who(self, data, **_):
@@ -64,11 +70,10 @@ def resolve_host(data: dict, caller, worker_id: str, starts_on: date):
         host = db.session.get(Organization, caller.org_id)
         emp = db.session.scalar(select(Employment).where(
             Employment.worker_id == worker_id, Employment.employer_id == host.id, Employment.role == role,
-            Employment.ends_on.is_(None) | (Employment.ends_on >= starts_on)).order_by(Employment.starts_on.desc()))
+            CONFIRMED, Employment.ends_on.is_(None) | (Employment.ends_on >= starts_on)).order_by(Employment.starts_on.desc()))
         return host, (db.session.get(Organization, emp.via_id) if emp and emp.via_id else None), emp
     stmt = select(Employment).where(
-        Employment.worker_id == worker_id,
-        or_(Employment.via_id == caller.org_id, Employment.employer_id == caller.org_id),
+        Employment.worker_id == worker_id, counts_for(caller.org_id),
         Employment.ends_on.is_(None) | (Employment.ends_on >= starts_on))
     if asked is not None:
         stmt = stmt.where(Employment.employer_id == asked)
@@ -174,8 +179,13 @@ def _induction_reason(ind, host: Organization, lang: str) -> dict:
     return _reason("insufficient_induction", lang, employer_name=host.name, detail="".join(parts))
 
 
-def check_hire(data: dict, caller, signer, lang: str = "zh") -> tuple[PrestartCheck, dict]:
-    """Answer, sign and record one pre-start check; 422/403 when it cannot be asked at all."""
+def check_hire(data: dict, caller, signer, lang: str = "zh", presented: bool = False) -> tuple[PrestartCheck, dict]:
+    """Answer, sign and record one pre-start check; 422/403 when it cannot be asked at all.
+
+    The answer tells a worker's standing (open cases, confirmed findings, name), so it is given
+    only to an organisation that employs the worker (a confirmed employment as host, or its own
+    placement as the agency or subcontractor in between), or that ``presented`` the worker's
+    name and identity number together (``check_item``), as one holding the ID card would."""
     worker = db.session.get(Worker, data["worker_id"])
     if worker is None:
         raise Unprocessable("Unknown worker.", [field_error("worker_id", "not_found", "No worker with this id.")])
@@ -184,6 +194,10 @@ def check_hire(data: dict, caller, signer, lang: str = "zh") -> tuple[PrestartCh
     if starts_on < today:
         raise Unprocessable("A pre-start check looks forward.", [field_error(
             "starts_on", "range", f"starts_on must be today ({today}) or later.")])
+    if not presented and not employs(caller.org_id, worker.id, starts_on):
+        raise _no_placement("This organisation does not employ the worker: record the employment first "
+                            "(POST /api/v1/employments), or check with the worker's name and identity number "
+                            "(POST /api/v1/prestart-checks/batch).")
     host, via, emp = resolve_host(data, caller, worker.id, starts_on)
     site_id = data.get("site_id")
     if site_id is not None:
@@ -276,23 +290,37 @@ def active_placements(worker_id: str, day: date | None = None) -> list[Employmen
         Employment.worker_id == worker_id, active_on(day or china_today()))))
 
 
+NO_MATCH = ("No worker you employ has this identity number, and no registered worker has it with this name.",
+            "Give the name as on the ID card, or register the worker first (POST /api/v1/workers).")
+
+
 def check_item(item: dict, caller, signer, protector, lang: str = "zh") -> tuple[PrestartCheck, dict]:
-    """One crew row or batch item: the worker named by id or by identity number."""
+    """One crew row or batch item: the worker named by id or by identity number. By number, the
+    worker is found for the caller when it employs them or the name given is theirs; otherwise
+    the answer is the one for a number nobody holds (no oracle). Lookups are counted beforehand
+    (``count_lookups``), by ``check_crew`` or the caller."""
     data = CrewItemSchema().load(item)
+    presented = False
     if "id_number" in data:
-        worker = find_worker(data, protector)
+        worker = find_worker(data, protector, caller)
         if worker is None:
-            raise Unprocessable("No worker is registered with this identity number.", [field_error(
-                "id_number", "not_registered", "Register the worker first (POST /api/v1/workers).")])
+            raise Unprocessable(NO_MATCH[0], [field_error("id_number", "not_registered", NO_MATCH[1])])
         data["worker_id"] = worker.id
+        presented = same_name(data.get("name"), worker.name)
     data.pop("id_number", None)
-    return check_hire(data, caller, signer, lang)
+    data.pop("name", None)
+    return check_hire(data, caller, signer, lang, presented=presented)
 
 
-def find_worker(data: dict, protector) -> Worker | None:
-    """The worker a crew row names, by worker_id or by identity number (through its keyed hash)."""
+def find_worker(data: dict, protector, caller=None) -> Worker | None:
+    """The worker a crew row names, by worker_id or by identity number (``training.lookups``:
+    found when the caller employs them or gave their name). ``caller`` None: the operator."""
     if data.get("id_number"):
-        return db.session.scalar(select(Worker).where(Worker.id_hash == protector.lookup_hash(data["id_number"])))
+        if caller is None:
+            return db.session.scalar(select(Worker).where(Worker.id_hash == protector.lookup_hash(data["id_number"])))
+        day = data.get("starts_on") or china_today()
+        return find_by_number(Worker, data["id_number"], caller, protector, name=data.get("name"),
+                              standing=lambda w: employs(caller.org_id, w.id, day))
     return db.session.get(Worker, data["worker_id"]) if data.get("worker_id") else None
 
 
@@ -300,6 +328,8 @@ def check_crew(items: list, defaults: dict, caller, signer, protector, lang: str
     """Check a crew: each item stands alone (own savepoint); results in order, then a summary."""
     from training.batch import run_batch
     answers: dict[str, dict] = {}
+    count_lookups([i.get("id_number") for i in items if isinstance(i, dict) and isinstance(i.get("id_number"), str)],
+                  caller, protector)
 
     def one(item):
         merged = {**{k: v for k, v in defaults.items() if v is not None},

@@ -4,7 +4,8 @@ A counter row per (bucket, window) is bumped in its own short transaction, so th
 across gunicorn workers and nodes without another service. Limits read like "60/minute";
 "off" disables one. Failed API keys per client (``RATE_LIMIT_AUTH_FAILURES``, counted here
 when ``training.auth`` reports one), appeals, receipts and the worker's page count every request
-in the database (``hit``): they are rare, and each count is exact.
+in the database (``hit``): they are rare, and each count is exact. So do lookups by identity
+number (``count_id_lookups``, for ``training.lookups``), per organisation and per masked form.
 
 Public verification (``RATE_LIMIT_VERIFY``) is the hottest path, and a database write per
 verification would cost more than the verification. ``Batched`` counts it in the process and
@@ -20,6 +21,7 @@ import math
 import random
 import threading
 import time
+from collections import Counter
 from contextlib import nullcontext
 
 from flask import current_app
@@ -29,6 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from training.auth import auth_failed
 from training.db import db, relaxed
+from training.lookups import OVERSIGHT_KINDS, id_lookup
 
 from .models import RateCounter
 
@@ -142,3 +145,26 @@ def count_auth_failure(client, **_) -> int | None:
         limit = current_app.extensions["auth_failure_limit"] = parse(current_app.config["RATE_LIMIT_AUTH_FAILURES"])
     # In the session's transaction: training.auth commits it with the audit entry.
     return hit(f"auth:{client}", limit, db.session.connection())
+
+
+@id_lookup.connect
+def count_id_lookups(_, org_id: str, kind: str, persons: list, conn=None, **__):
+    """Lookups by identity number (``training.lookups``): one organisation's and each person's
+    (masked form's) counts, in one short write. (scope, seconds to wait, first refusal in the
+    window?) for the tightest limit exceeded, else None. On ``conn`` when given (the session's)."""
+    cfg = current_app.config
+    org_limit = parse(cfg["RATE_LIMIT_ID_LOOKUP_INSPECTORATE" if kind in OVERSIGHT_KINDS else "RATE_LIMIT_ID_LOOKUP_ORG"])
+    person_limit = parse(cfg["RATE_LIMIT_ID_LOOKUP_PERSON"])
+    wanted = ([("organization", f"idorg:{org_id}", len(persons), org_limit)] if org_limit else []) + (
+        [("person", f"idp:{p}", n, person_limit) for p, n in sorted(Counter(persons).items())] if person_limit else [])
+    if not wanted:
+        return None
+    now, refused = time.time(), []
+    with (nullcontext(conn) if conn is not None else relaxed().connect()) as conn:
+        for scope, bucket, n, (allowed, period) in wanted:
+            window = int(now // period)
+            count = _add(conn, bucket, window, n)
+            wait = _wait(count, allowed, window, period, now)
+            if wait:
+                refused.append((scope, wait, count - n <= allowed))
+    return max(refused, key=lambda r: r[1]) if refused else None

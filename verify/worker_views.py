@@ -4,7 +4,8 @@ serial and one's full identity number, see their status and any confirmed findin
 The identity number is proven against the keyed lookup hash and never shown back: pages carry
 the masked form, the number is asked for again (not echoed into a hidden field) when an appeal is
 lodged, and a failed lookup reads the same whether the serial or the number was wrong. Lookups
-are limited per client (``RATE_LIMIT_WORKER``, default 10 a minute) across every process.
+are limited per client (``RATE_LIMIT_WORKER``, default 10 a minute) and per certificate
+(``RATE_LIMIT_WORKER_SERIAL``, default 10 an hour, from any address) across every process.
 
 Must not: show open findings (only confirmed ones are the public's business), or another
 person's data; log or put in a URL the identity number (the form POSTs it).
@@ -56,9 +57,17 @@ def _status(cert: Certificate) -> str:
 
 
 def _limited() -> int | None:
+    """Count this attempt per client address and per certificate (whatever address it comes
+    from: a card's serial is printed on it, and many addresses must not share out the thousand
+    numbers its masked form allows); the seconds to wait when over either limit."""
     limit = ratelimit.parse(current_app.config.get("RATE_LIMIT_WORKER", "10/minute"))
+    per_card = ratelimit.parse(current_app.config.get("RATE_LIMIT_WORKER_SERIAL", "10/hour"))
     db.session.rollback()  # release the session before counting on a connection of its own
-    return ratelimit.hit(f"worker:{request.remote_addr}", limit)
+    waits = [ratelimit.hit(f"worker:{request.remote_addr}", limit)]
+    raw = tok.parse_serial(request.form.get("serial", "")[:64])
+    if raw:
+        waits.append(ratelimit.hit(f"worker-serial:{tok.serial_text(raw)}", per_card))
+    return max((w for w in waits if w), default=None)
 
 
 def prove(serial_text: str, id_text: str) -> Certificate | None:

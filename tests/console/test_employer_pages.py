@@ -214,7 +214,7 @@ def test_employer_check_by_scanned_card_and_refusals_in_words(app, client):
     answer = text(d.agency_clerk.get(r.headers["Location"]))
     assert "可以上岗" in answer and card["serial"] in answer and d.host.org["name"] in answer
     stranger = f.id_number()
-    for who, said in ((stranger, "没有这个身份证号的人员"), ("", "请输入身份证号"),
+    for who, said in ((stranger, "没有这个身份证号"), ("", "请输入身份证号"),
                       ("https://example.com/some/other/card", "不是安证证书"),
                       (card["qr_text"][:-6] + "AAAAAA", "签名核对不上")):
         r = post(d.agency_clerk, "/console/prestart", {"who": who, "role": CONFINED})
@@ -247,7 +247,7 @@ def test_employer_crew_csv_read_then_checked_per_row_with_summary(app, client):
     # No full identity number shows ("123" is no identity number, and those three digits can
     # turn up anywhere on a page: in an id, a serial, a style).
     assert all(n not in page for n, *_ in rows if len(n) == 18) and masked(fresh[0]) in page
-    assert "没有这个身份证号的人员" in page and "身份证号应为18位" in page and "岗位不认识" in page
+    assert "没有这个身份证号" in page and "身份证号应为18位" in page and "岗位不认识" in page
     items, indexes = items_of(page)
     skips = [html.unescape(v) for v in re.findall(r'name="skip" value="([^"]+)"', page)]
     assert len(items) == 2 and len(skips) == 3
@@ -273,10 +273,12 @@ def test_employer_crew_csv_read_then_checked_per_row_with_summary(app, client):
 def test_employer_crew_gbk_csv_and_xlsx_with_role_chosen_on_upload(app, client):
     d = Desk(app, client)
     numbers = [f.id_number() for _ in range(2)]
-    ids = [f.worker(d.host, n)["id"] for n in numbers]
+    people = [f.worker(d.host, n) for n in numbers]
+    ids = [p["id"] for p in people]
     place(d.host, ids[0], d.host.id, "general_labourer")  # induction is given to the host's own workers
     induct(d.host, ids[:1])
-    gbk = ("身份证号,姓名\r\n" + "".join(f"{n},某人\r\n" for n in numbers)).encode("gbk")
+    # The first the host employs (any name will do); the second it names as on the ID card.
+    gbk = (f"身份证号,姓名\r\n{numbers[0]},某人\r\n{numbers[1]},{people[1]['name']}\r\n").encode("gbk")
     page = text(upload(d.host_officer, gbk, role="general_labourer"))
     assert "开始核查 2 人" in page
     items, indexes = items_of(page)
@@ -285,9 +287,10 @@ def test_employer_crew_gbk_csv_and_xlsx_with_role_chosen_on_upload(app, client):
                             headers={"Accept": "application/json"})
     assert [x["outcome"] for x in r.get_json()["results"]] == ["cleared", "not_cleared"]
     book = Workbook()
-    book.active.append(["身份证号", "岗位", "上岗日期"])
-    for n in numbers:
-        book.active.append([n, "普通作业人员", f.days_ago(-3).date()])
+    book.active.append(["身份证号", "姓名", "岗位", "上岗日期"])
+    for p in people:
+        book.active.append([numbers[people.index(p)], p["name"], "普通作业人员",
+                            f.days_ago(-3).date()])
     raw = io.BytesIO()
     book.save(raw)
     page = text(upload(d.host_officer, raw.getvalue(), "crew.xlsx"))

@@ -61,7 +61,8 @@ def test_crew_upload_csv_and_xlsx(client):
     ids = register(s.host, numbers)
     place(s.host, ids[0], s.host.id, "general_labourer")  # induction is given to the host's own workers
     induct(s.host, ids[:1])
-    data = "id_number,name\n" + "".join(f"{n},某人\n" for n in numbers)
+    # The host employs the first; the second it names with the name on the ID card.
+    data = "id_number,name\n" + f"{numbers[0]},某人\n{numbers[1]},工人1\n"
     r = s.host.post(API, data={"file": (io.BytesIO(data.encode("utf-8-sig")), "crew.csv"), "role": "general_labourer"},
                     content_type="multipart/form-data")
     assert r.status_code == 200, r.get_json()
@@ -74,7 +75,10 @@ def test_crew_upload_csv_and_xlsx(client):
     book.save(raw)
     raw.seek(0)
     r = s.host.post(API, data={"file": (raw, "crew.xlsx")}, content_type="multipart/form-data")
-    assert r.status_code == 200 and [i["cleared"] for i in r.get_json()["items"]] == [True, False]
+    first, second = r.get_json()["items"]
+    assert r.status_code == 200 and first["cleared"] is True
+    # By id alone, a worker it does not employ tells it nothing.
+    assert second["status"] == 422 and second["errors"][0]["code"] == "no_placement", second
     for bad in ({"file": (io.BytesIO(b"not a workbook"), "crew.xlsx"), "role": "general_labourer"},
                 {"file": (io.BytesIO(b"x"), "crew.txt"), "role": "general_labourer"},
                 {"file": (io.BytesIO(b"id_number\n"), "crew.csv"), "role": "general_labourer"},
@@ -116,7 +120,12 @@ def test_crew_command_places_and_checks_fifty_then_a_recheck_clears_them(client,
     # The host sees who is cleared and why not.
     seen = s.host.get("/api/v1/prestart-checks?limit=100").get_json()["items"]
     assert len(seen) == 50 and sum(1 for a in seen if a["cleared"]) == 30
-    # The uncleared get the host's induction; a re-check (no new placements) clears them all.
+    # The host confirms the twenty new placements and gives them its induction; a re-check (no
+    # new placements) clears them all.
+    pending = [e for e in s.host.get("/api/v1/employments?limit=100").get_json()["items"] if e["status"] == "pending"]
+    assert len(pending) == 20
+    for emp in pending:
+        f.confirmed(emp)
     induct(s.host, ids[30:], first_day=3)
     r = runner.invoke(args=args)
     assert r.exit_code == 0 and "50 rows: 50 cleared" in r.output, r.output
