@@ -458,7 +458,7 @@ def main() -> None:
     secrets = {"ANZHENG_ID_HASH_KEY": "33" * 32, "ANZHENG_ID_ENC_KEY": "44" * 32, "ANZHENG_KEY_PASSPHRASE": "bench",
                "SECRET_KEY": "bench"}
     from wsgi import create_app
-    app = create_app({**secrets, "DATABASE_URL": url, "RATE_LIMIT_VERIFY": "off"})
+    app = create_app({**secrets, "DATABASE_URL": url, "RATE_LIMIT_VERIFY": "off", "AUDIT_CHECKPOINT_FILE": os.devnull})
     with app.app_context():
         from training.db import db
         from verify.rules_rerun import rerun

@@ -64,8 +64,9 @@ def database_url(kind: str, workdir: Path) -> str:
 
 def bench_app(url: str, **extra):
     from wsgi import create_app
+    # Checkpoints of the audit trail go nowhere: a benchmark's trail is thrown away with it.
     return create_app({**SECRETS, "DATABASE_URL": url, "PUBLIC_BASE_URL": BASE_URL,
-                       "RATE_LIMIT_VERIFY": VERIFY_LIMIT, **extra})
+                       "RATE_LIMIT_VERIFY": VERIFY_LIMIT, "AUDIT_CHECKPOINT_FILE": os.devnull, **extra})
 
 
 def prepare(url: str) -> dict:
@@ -102,7 +103,7 @@ def free_port() -> int:
 def start_gunicorn(url: str, port: int, extra_env: dict | None = None) -> subprocess.Popen:
     env = {**os.environ, **SECRETS, "DATABASE_URL": url, "PUBLIC_BASE_URL": BASE_URL,
            "RATE_LIMIT_VERIFY": VERIFY_LIMIT, "BIND": f"127.0.0.1:{port}", "ANZHENG_ENV": "production",
-           **(extra_env or {})}
+           "AUDIT_CHECKPOINT_FILE": os.devnull, **(extra_env or {})}
     proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "scripts/gunicorn.conf.py"),
                              "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
