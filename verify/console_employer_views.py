@@ -308,41 +308,39 @@ def employment(emp_id):
                            ind=ind, checks=checks)
 
 
-@bp.post("/employments/<emp_id>/confirm")
-@page("records", kinds=EMPLOYERS)
-def confirm(emp_id):
+def _act_on_placement(emp_id: str, act, event: str, done: str):
+    """Do ``act(emp)`` to one of the organisation's placements from its page: the refusal in
+    words and nothing kept, or the act recorded (``act``'s answer is the record's detail)."""
     emp = visible_employment(emp_id)
     if emp is None:
         return refuse(404, words("not_found"))
     try:
-        emp_service.confirm_employment(emp, caller())
-    except ApiError as err:
+        detail = act(emp) or {}
+    except (ValidationError, ApiError) as err:
         db.session.rollback()
-        flash(refusal(err, conflict="already_ended") if err.status == 409 else words("not_found"), "bad")
+        flash(words("not_found") if getattr(err, "status", 0) == 404 else refusal(err, conflict="already_ended"), "bad")
         return redirect(f"/console/employments/{emp_id}")
-    accounts.record(g.account, "console.employment_confirmed", emp.id)
+    accounts.record(g.account, event, emp.id, **detail)
     db.session.commit()
-    flash(words("confirmed"), "ok")
+    flash(words(done), "ok")
     return redirect(f"/console/employments/{emp.id}")
+
+
+@bp.post("/employments/<emp_id>/confirm")
+@page("records", kinds=EMPLOYERS)
+def confirm(emp_id):
+    return _act_on_placement(emp_id, lambda emp: emp_service.confirm_employment(emp, caller()) and None,
+                             "console.employment_confirmed", "confirmed")
 
 
 @bp.post("/employments/<emp_id>/end")
 @page("records", kinds=EMPLOYERS)
 def end(emp_id):
-    emp = visible_employment(emp_id)
-    if emp is None:
-        return refuse(404, words("not_found"))
-    try:
+    def act(emp):
         data = emp_service.EmploymentPatchRequestSchema().load({"ends_on": request.form.get("ends_on", "")})
         emp_service.end_employment(emp, data, caller())
-    except (ValidationError, ApiError) as err:
-        db.session.rollback()
-        flash(refusal(err, conflict="already_ended"), "bad")
-        return redirect(f"/console/employments/{emp_id}")
-    accounts.record(g.account, "console.employment_ended", emp.id, ends_on=str(emp.ends_on))
-    db.session.commit()
-    flash(words("ended"), "ok")
-    return redirect(f"/console/employments/{emp.id}")
+        return {"ends_on": str(emp.ends_on)}
+    return _act_on_placement(emp_id, act, "console.employment_ended", "ended")
 
 
 # --- notices --------------------------------------------------------------------------------------
