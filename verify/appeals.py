@@ -23,7 +23,7 @@ from training.models import Worker
 from . import ratelimit
 from .findings import set_status
 from .findings_models import Appeal
-from .models import Finding, FindingParty, RateCounter
+from .models import Finding, FindingParty
 
 DEFAULT_WORKER_LIMIT = "10/hour"
 
@@ -66,8 +66,7 @@ def _blocked(bucket: str, limit) -> int | None:
         return None
     allowed, period = limit
     window = int(time.time() // period)
-    count = db.session.scalar(select(RateCounter.count).where(RateCounter.bucket == bucket[:100],
-                                                              RateCounter.window == window)) or 0
+    count = ratelimit.shared_count(db.session.connection(), bucket, limit)
     return max(1, int((window + 1) * period - time.time() + 0.999)) if count >= allowed else None
 
 

@@ -25,7 +25,7 @@ from collections import Counter
 from contextlib import nullcontext
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -58,21 +58,38 @@ def hit(bucket: str, limit: tuple[int, int] | None, conn=None) -> int | None:
     now = time.time()
     window = int(now // period)
     with (nullcontext(conn) if conn is not None else relaxed().connect()) as conn:
-        count = _add(conn, bucket, window, 1)
+        count = _add(conn, bucket, window, 1, period)
     return _wait(count, allowed, window, period, now)
 
 
-def _add(conn, bucket: str, window: int, n: int) -> int:
-    """Add ``n`` to the shared count of (bucket, window); the count after it."""
+# No period is longer than a day: a window that started two days ago is over, whatever its period.
+STALE = 2 * PERIODS["day"]
+
+
+def _add(conn, bucket: str, window: int, n: int, period: int) -> int:
+    """Add ``n`` to the shared count of (bucket, window); the count after it.
+
+    The row keeps the window's start in seconds (``window * period``), so windows of every period
+    compare on one scale: pruning the old ones by another bucket's window number once deleted a
+    day's counts from a minute's bucket (a per-day limit reset at random)."""
     table = RateCounter.__table__
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert(table).values(bucket=bucket[:100], window=window, count=n)
+    start = window * period
+    stmt = (insert(table).values(bucket=bucket[:100], window=start, count=n)
             .on_conflict_do_update(index_elements=["bucket", "window"], set_={"count": table.c.count + n})
             .returning(table.c.count))
     count = conn.execute(stmt).scalar()
     if random.random() < 0.01:  # keep the table small without a separate job
-        conn.execute(delete(table).where(table.c.window < window - 1))
+        conn.execute(delete(table).where(table.c.window < int(time.time()) - STALE))
     return count
+
+
+def shared_count(conn, bucket: str, limit: tuple[int, int]) -> int:
+    """The shared count of ``bucket`` in the current window of ``limit``, without adding to it."""
+    period = limit[1]
+    table = RateCounter.__table__
+    start = int(time.time() // period) * period
+    return conn.execute(select(table.c.count).where(table.c.bucket == bucket[:100], table.c.window == start)).scalar() or 0
 
 
 def _wait(count: int, allowed: int, window: int, period: int, now: float) -> int | None:
@@ -90,8 +107,8 @@ class Batched:
     def __init__(self, clock=time.time, ticker=time.monotonic):
         self._clock, self._ticker = clock, ticker
         self._lock = threading.Lock()
-        self._unsent: dict[tuple[str, int], int] = {}   # counted here, not yet in the shared row
-        self._shared: dict[tuple[str, int], int] = {}   # the shared row's count when last sent
+        self._unsent: dict[tuple[str, int, int], int] = {}   # counted here, not yet in the shared row
+        self._shared: dict[tuple[str, int, int], int] = {}   # the shared row's count when last sent
         self._window = None
         self._sent_at = ticker()
 
@@ -102,7 +119,7 @@ class Batched:
         allowed, period = limit
         now = self._clock()
         window = int(now // period)
-        key = (bucket[:100], window)
+        key = (bucket[:100], window, period)
         with self._lock:
             if window != self._window:  # a new window: what was counted before no longer matters
                 self._unsent = {k: v for k, v in self._unsent.items() if k[1] >= window}
@@ -127,7 +144,7 @@ class Batched:
             return
         try:
             with relaxed().connect() as conn:
-                counts = {key: _add(conn, key[0], key[1], n) for key, n in batch.items()}
+                counts = {key: _add(conn, key[0], key[1], n, key[2]) for key, n in batch.items()}
         except BaseException:
             with self._lock:  # not sent: count them again next time
                 for key, n in batch.items():
@@ -163,7 +180,7 @@ def count_id_lookups(_, org_id: str, kind: str, persons: list, conn=None, **__):
     with (nullcontext(conn) if conn is not None else relaxed().connect()) as conn:
         for scope, bucket, n, (allowed, period) in wanted:
             window = int(now // period)
-            count = _add(conn, bucket, window, n)
+            count = _add(conn, bucket, window, n, period)
             wait = _wait(count, allowed, window, period, now)
             if wait:
                 refused.append((scope, wait, count - n <= allowed))

@@ -33,7 +33,7 @@ def checks() -> int:
 
 
 def limited_entries() -> list[AuditEntry]:
-    return db.session.scalars(select(AuditEntry).where(AuditEntry.event == "id_lookup.limited")).all()
+    return db.session.scalars(select(AuditEntry).where(AuditEntry.event == "id_lookup.limited").order_by(AuditEntry.seq)).all()
 
 
 def test_oracle_masked_number_batch_learns_nothing_without_the_name(client):

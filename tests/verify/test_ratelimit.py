@@ -126,3 +126,16 @@ def test_off_counts_nothing(app, clock):
         assert c.hit("verify:10.0.0.6", None) is None
         c.flush()
         assert shared_count("verify:10.0.0.6") == 0
+
+
+def test_pruning_old_windows_spares_the_current_window_of_every_period(app, monkeypatch):
+    """A day's count outlives the pruning a minute's or an hour's bucket does (it once compared
+    window numbers of different periods and deleted the day's counts: a per-day limit reset)."""
+    monkeypatch.setattr(ratelimit.random, "random", lambda: 0.0)  # prune on every write
+    day, minute = ratelimit.parse("3/day"), ratelimit.parse("1000/minute")
+    assert [ratelimit.hit("t:day", day) for _ in range(3)] == [None] * 3
+    for _ in range(5):
+        ratelimit.hit("t:minute", minute)
+        ratelimit.hit("t:hour", ratelimit.parse("1000/hour"))
+    assert shared_count("t:day") == 3
+    assert ratelimit.hit("t:day", day) is not None  # the fourth in the day is still refused
