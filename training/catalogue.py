@@ -3,11 +3,19 @@
 Every figure (hours, pass marks, validity) lives in ``training/data/*.json`` so a province can
 change it without touching code; ``ANZHENG_CATALOGUE_DIR`` points at another folder of the same
 files. This module only reads; it never writes.
+
+The figures follow the law in force, which changes: ``rulesets.json`` names the rule sets, each
+with ``effective_from`` and ``effective_until`` (inclusive China dates; open-ended when null) and
+the figures it changes per category (``categories``: {code: {field: value}}, over
+``categories.json``). ``Catalogue.on(day)`` is the catalogue as the set in force that day has it
+(docs/rules.md). The sets must follow each other without gap or overlap.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,11 +53,46 @@ class Role:
 
 
 @dataclass(frozen=True)
+class RuleSet:
+    """The rules in force from ``effective_from`` to ``effective_until`` (None: until further notice)."""
+    code: str
+    name: str
+    name_en: str
+    effective_from: date
+    effective_until: date | None
+    source: str
+    categories: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def covers(self, day: date) -> bool:
+        return self.effective_from <= day and (self.effective_until is None or day <= self.effective_until)
+
+
+class NoRulesInForce(LookupError):
+    """No rule set covers the day asked about (before the earliest set)."""
+
+
+# The figures a rule set may change; a category's identity (code, token code, names, group) it may not.
+RULE_FIELDS = frozenset(f.name for f in dataclasses.fields(Category)) - {"code", "token_code", "name", "name_en", "group"}
+
+
+@dataclass(frozen=True)
 class Catalogue:
     categories: dict[str, Category]
     roles: dict[str, Role]
     industries: dict[str, dict]
     induction: dict
+    rule_sets: tuple[RuleSet, ...] = ()
+    rules: RuleSet | None = None  # the set these categories are as; None: the files as they are
+
+    def rules_on(self, day: date) -> RuleSet:
+        for rs in self.rule_sets:
+            if rs.covers(day):
+                return rs
+        raise NoRulesInForce(f"no rule set is in force on {day}")
+
+    def on(self, day: date) -> "Catalogue":
+        """The catalogue as the rule set in force on ``day`` has it."""
+        return _as_of(self, self.rules_on(day).code)
 
     def category(self, code: str) -> Category | None:
         return self.categories.get(code)
@@ -87,4 +130,44 @@ def load_catalogue(folder: str | None = None) -> Catalogue:
             raise ValueError(f"roles.json: role {item['code']} requires unknown categories {unknown}")
         roles[item["code"]] = Role(item["code"], item["name"], item["name_en"], tuple(item["required_categories"]))
     ind = _read(where, "industries.json")
-    return Catalogue(cats, roles, {i["code"]: i for i in ind["items"]}, ind["induction"])
+    sets = _rule_sets(where, cats)
+    return Catalogue(cats, roles, {i["code"]: i for i in ind["items"]}, ind["induction"], sets)
+
+
+def _rule_sets(where: Path, cats: dict[str, Category]) -> tuple[RuleSet, ...]:
+    """rulesets.json, checked: known categories and fields, ordered, no gap and no overlap."""
+    if not (where / "rulesets.json").exists():
+        return ()
+    out = []
+    for item in _read(where, "rulesets.json")["items"]:
+        for code, changes in item.get("categories", {}).items():
+            if code not in cats:
+                raise ValueError(f"rulesets.json: set {item['code']} changes unknown category {code}")
+            unknown = set(changes) - RULE_FIELDS
+            if unknown:
+                raise ValueError(f"rulesets.json: set {item['code']} changes fields no set may change: {sorted(unknown)}")
+        until = item.get("effective_until")
+        out.append(RuleSet(item["code"], item["name"], item["name_en"], date.fromisoformat(item["effective_from"]),
+                           date.fromisoformat(until) if until else None, item.get("source", ""),
+                           item.get("categories", {})))
+    out.sort(key=lambda rs: rs.effective_from)
+    for before, after in zip(out, out[1:]):
+        if before.effective_until is None or (after.effective_from - before.effective_until).days != 1:
+            raise ValueError(f"rulesets.json: set {after.code} must start the day after {before.code} ends")
+    if len({rs.code for rs in out}) != len(out):
+        raise ValueError("rulesets.json: rule set codes must be unique")
+    return tuple(out)
+
+
+_AS_OF: dict[tuple[int, str], tuple[Catalogue, Catalogue]] = {}  # (id(base), set code): (base, as of it)
+
+
+def _as_of(base: Catalogue, code: str) -> Catalogue:
+    """Built once per loaded catalogue and set (the base is kept beside it, so an id reused by a
+    later object never finds another's)."""
+    kept = _AS_OF.get((id(base), code))
+    if kept is None or kept[0] is not base:
+        rs = next(r for r in base.rule_sets if r.code == code)
+        cats = {c: dataclasses.replace(cat, **rs.categories.get(c, {})) for c, cat in base.categories.items()}
+        kept = _AS_OF[(id(base), code)] = (base, dataclasses.replace(base, categories=cats, rules=rs))
+    return kept[1]

@@ -160,6 +160,22 @@ class CategorySchema(Schema):
     retakes_allowed = fields.Integer()
 
 
+class RuleSetSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String()
+    effective_from = fields.Date()
+    effective_until = fields.Date(allow_none=True)
+    source = fields.String()
+
+
+class CategoriesSchema(Schema):
+    """The categories as the rule set in force on ``on`` has them, and that set."""
+    on = fields.Date()
+    items = fields.List(fields.Nested(CategorySchema))
+    rules = fields.Nested(RuleSetSchema)
+
+
 class RoleSchema(Schema):
     code = fields.String()
     name = fields.String()

@@ -4,20 +4,25 @@ Each view parses with a schema, calls one service function and dumps with the au
 """
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
 from . import lookups, service
 from .auth import current_caller, require
 from .batch import run_batch
-from .catalogue import EMPLOYER_KINDS, load_catalogue
+from .catalogue import EMPLOYER_KINDS, NoRulesInForce, load_catalogue
+from .db import utcnow
+from .errors import BadRequest, Unprocessable, field_error
+from .evidence import CHINA
 from .fields import iso
 from .http import idempotent, json_body, json_response, paginate, write
 from .models import Accreditation, ApiKey, Organization, Trainer, Worker
 from .openapi import build_spec, doc
 from .schemas import (AccreditationCreateRequestSchema, AccreditationPatchRequestSchema,
                       AccreditationSchema, ApiKeyCreatedSchema, ApiKeyCreateRequestSchema,
-                      BatchRequestSchema, BatchResultSchema, CategorySchema, ListOf,
+                      BatchRequestSchema, BatchResultSchema, CategoriesSchema, CategorySchema, ListOf,
                       OrganizationCreateRequestSchema, OrganizationSchema, PersonCreateRequestSchema,
                       PersonSchema, RoleSchema, SiteCreateRequestSchema, SiteSchema)
 
@@ -41,10 +46,28 @@ def openapi():
 
 
 @bp.get(f"{API}/categories")
-@doc("Training categories and their rules", response=ListOf[CategorySchema], tags=["catalogue"], errors=())
+@doc("Training categories and their rules, as the rule set in force on a day has them (today by default)",
+     response=CategoriesSchema, tags=["catalogue"], errors=("400", "422"),
+     query={"on": {"type": "string", "format": "date"}})
 def categories():
-    cats = sorted(load_catalogue().categories.values(), key=lambda c: c.token_code)
-    return json_response({"items": CategorySchema(many=True).dump(cats)})
+    asked = request.args.get("on")
+    try:
+        if asked and len(asked) != 10:
+            raise ValueError(asked)
+        day = date.fromisoformat(asked) if asked else (utcnow() + CHINA).date()
+    except ValueError:
+        raise BadRequest("on must be a date, YYYY-MM-DD.")
+    try:
+        cat = load_catalogue().on(day)
+    except NoRulesInForce:
+        raise Unprocessable(f"No rule set is in force on {day}.", [field_error("on", "no_rules", "Before the earliest rule set.")])
+    cats = sorted(cat.categories.values(), key=lambda c: c.token_code)
+    rs = cat.rules
+    return json_response({"on": str(day), "items": CategorySchema(many=True).dump(cats),
+                          "rules": {"code": rs.code, "name": rs.name, "name_en": rs.name_en,
+                                    "effective_from": str(rs.effective_from),
+                                    "effective_until": str(rs.effective_until) if rs.effective_until else None,
+                                    "source": rs.source}})
 
 
 @bp.get(f"{API}/roles")
