@@ -127,7 +127,7 @@ def _write(planned, caller, now, today) -> None:
     """Sign, render and store the group's certificates, with their tokens, events, audit entries
     and the rules' bookkeeping."""
     signer, base_url = current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"]
-    catalogue = load_catalogue()
+    catalogue = load_catalogue().on(today)  # validity and review: the rules in force on the day of issue
     key = active_key(caller.org_id) or ensure_key(db.session.get(Organization, caller.org_id), signer)
     kid = bytes(key.kid)
     certs, tokens, events, entries, issued = [], [], [], [], []

@@ -172,7 +172,8 @@ def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
     if held is not None:
         raise Conflict(f"The worker already holds certificate {held.serial} for this category; "
                        "reprint its card instead of issuing another.", serial=held.serial)
-    valid_until, review_due = dates(category, china_today(now))
+    # Validity and review follow the rule set in force on the day of issue (docs/rules.md).
+    valid_until, review_due = dates(load_catalogue().on(china_today(now)).category(category.code), china_today(now))
     cert = Certificate(serial=tok.serial_text(tok.new_serial()), worker=worker, worker_id=worker.id,
                        category=category.code, issuer_id=caller.org_id, issued_at=now,
                        valid_until=valid_until, review_due=review_due, status="valid", status_reason=None,
@@ -257,7 +258,9 @@ def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Cert
             f"{hours:g} of {category.refresher_hours:g} refresher hours recorded since {last.date()}.")])
     _name_fits(cert.worker, base_url)
     base = max(cert.review_due + timedelta(days=1), china_today())
-    cert.review_due = min(add_years(base, category.review_interval_years) - timedelta(days=1), cert.valid_until)
+    # The review interval is the one of the rules the certificate was issued under.
+    interval = load_catalogue().on(china_today(cert.issued_at)).category(cert.category).review_interval_years
+    cert.review_due = min(add_years(base, interval) - timedelta(days=1), cert.valid_until)
     issuer = db.session.get(Organization, cert.issuer_id)
     _sign(cert, ensure_key(issuer, signer), signer, base_url, utcnow())
     db.session.flush()

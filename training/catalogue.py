@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -91,7 +92,10 @@ class Catalogue:
         raise NoRulesInForce(f"no rule set is in force on {day}")
 
     def on(self, day: date) -> "Catalogue":
-        """The catalogue as the rule set in force on ``day`` has it."""
+        """The catalogue as the rule set in force on ``day`` has it (a folder with no
+        rulesets.json has one set: its files as they are)."""
+        if not self.rule_sets:
+            return self
         return _as_of(self, self.rules_on(day).code)
 
     def category(self, code: str) -> Category | None:
@@ -117,7 +121,7 @@ def _read(folder: Path, name: str) -> dict:
 
 @lru_cache(maxsize=4)
 def load_catalogue(folder: str | None = None) -> Catalogue:
-    where = Path(folder) if folder else DATA
+    where = Path(folder or os.environ.get("ANZHENG_CATALOGUE_DIR") or DATA)
     cats = {}
     for item in _read(where, "categories.json")["items"]:
         cats[item["code"]] = Category(**item)

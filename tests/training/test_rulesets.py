@@ -70,3 +70,30 @@ def test_rulesets_categories_on_a_day(client, backend):
         assert r.status_code == 400 and r.mimetype == "application/problem+json", bad
     r = client.get("/api/v1/categories?on=2001-01-01")
     assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "no_rules"
+
+
+def test_rulesets_issuance_takes_validity_and_review_from_the_set_in_force(client, tmp_path, monkeypatch):
+    """A certificate issued today under a set that began yesterday gets that set's review; the
+    same history under the 2010 set alone gets the three-yearly review (the history's dates are
+    the same either way: trained and examined before the change, certified after it)."""
+    from datetime import timedelta
+
+    from tests.certificates.test_issuance import issue, ready_worker
+    from tests import factories as f
+    from training.db import utcnow
+    yesterday = (utcnow() + timedelta(hours=8)).date() - timedelta(days=1)
+    w = f.World(client)
+    old = issue(w, ready_worker(w)).get_json()
+    assert date.fromisoformat(old["review_due"]) < date.fromisoformat(old["valid_until"])  # 3-yearly review
+    folder = _folder(tmp_path, [_set("2010", "2010-07-01", str(yesterday - timedelta(days=1))),
+                                _set("next", str(yesterday), welding={"review_interval_years": 6, "validity_years": 6})])
+    monkeypatch.setenv("ANZHENG_CATALOGUE_DIR", folder)
+    load_catalogue.cache_clear()
+    try:
+        assert load_catalogue().rules_on(yesterday).code == "next"
+        new = issue(w, ready_worker(w)).get_json()
+        assert new["review_due"] == new["valid_until"]  # no review before the renewal
+        assert new["valid_until"] == old["valid_until"]
+    finally:
+        monkeypatch.delenv("ANZHENG_CATALOGUE_DIR")
+        load_catalogue.cache_clear()
