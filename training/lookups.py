@@ -72,7 +72,7 @@ def count(numbers, caller, protector) -> None:
         db.session.info.setdefault(PENDING, []).append((caller.org_id, caller.kind, persons))
     if not refused:
         return
-    scope, wait, first = max(refused, key=lambda r: r[1])
+    scope, wait, _ = max(refused, key=lambda r: r[1])
     raise TooManyRequests(
         "Too many lookups by identity number " + ("from this organisation" if scope == "organization"
                                                   else "of this person") + "; try again later.",
@@ -87,7 +87,7 @@ def count(numbers, caller, protector) -> None:
 def refused(err) -> None:
     """After a ``429`` from ``count``: roll the request back and audit the refusal (the API's
     error handler calls this; a page that catches the refusal itself calls it too)."""
-    entry = err.extra.get("audit") if isinstance(getattr(err, "extra", None), dict) else None
+    entry = err.extra.get("audit")
     db.session.rollback()
     if entry:
         audit.record(entry["event"], actor_org=entry["actor_org"], actor_key=entry["actor_key"], detail=entry["detail"])
@@ -111,9 +111,10 @@ def _replay(session, transaction) -> None:
 
 
 def find(model, number: str, caller, protector, *, name: str | None = None, standing=None):
-    """The person registered with ``number``, counted as above, if the caller may learn of them:
-    ``standing(person)`` is true (an employment, an enrolment, an oversight role), or ``name`` is
-    theirs. Else None, the same None as for a number nobody holds. Count first (``count``)."""
+    """The person registered with ``number``, if the caller may learn of them: ``standing(person)``
+    is true (an employment, an enrolment, an oversight role), or ``name`` is theirs. Else None, the
+    same None as for a number nobody holds. It does not count: the caller counts the request's
+    numbers first (``count``), before anything is written."""
     person = db.session.scalar(select(model).where(model.id_hash == protector.lookup_hash(number)))
     if person is None:
         return None
