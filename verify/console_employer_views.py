@@ -285,7 +285,7 @@ def place():
         return redirect("/console/employments")
     accounts.record(g.account, "console.employment_placed", emp.id, worker_id=worker.id, role=emp.role)
     db.session.commit()
-    flash(f"{worker.name}（{worker.id_masked}）：{words('placed')}", "ok")
+    flash(f"{worker.name}（{worker.id_masked}）：{words('placed' if emp.status == 'active' else 'placed_pending')}", "ok")
     if differs:
         flash(words("name_differs"), "warn")
     return redirect(f"/console/employments/{emp.id}")

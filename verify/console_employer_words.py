@@ -63,6 +63,9 @@ WORDS = {
     "forbidden": ("没有权限进行此操作。", "You may not do this."),
     "placed": ("已登记用工。下一步：记录三级安全教育，然后做上岗前核查。",
                "Placement recorded. Next: record the induction, then run the pre-start check."),
+    "placed_pending": ("已登记用工，等待用工单位确认；确认后，用工单位即可记录三级安全教育、做上岗前核查。",
+                       "Placement recorded; it waits for the host's confirmation, after which the host records "
+                       "the induction and runs the pre-start check."),
     "ended": ("已结束用工。", "The placement has ended."),
 }
 FIELD_WORDS = {("employer_id", "no_placement"): "no_placement", ("employer_id", "ambiguous"): "ambiguous",
