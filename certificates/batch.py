@@ -32,7 +32,7 @@ from training.service import accredited
 from . import qr
 from . import token as tok
 from .keys import active_key, ensure_key
-from .service import (_CERTS, _INSERT_CERTIFICATE, _INSERT_EVENT, _INSERT_TOKEN, NAME_TOO_LONG, china_today, claims,
+from .service import (rule_code, _CERTS, _INSERT_CERTIFICATE, _INSERT_EVENT, _INSERT_TOKEN, NAME_TOO_LONG, china_today, claims,
                       dates, snapshot, still_held)
 from .signals import Issued, certificates_issued
 
@@ -127,7 +127,8 @@ def _write(planned, caller, now, today) -> None:
     """Sign, render and store the group's certificates, with their tokens, events, audit entries
     and the rules' bookkeeping."""
     signer, base_url = current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"]
-    catalogue = load_catalogue().on(today)  # validity and review: the rules in force on the day of issue
+    catalogue = load_catalogue().at(now)  # validity and review: the rules in force on the day of issue
+    rules = rule_code(catalogue)
     key = active_key(caller.org_id) or ensure_key(db.session.get(Organization, caller.org_id), signer)
     kid = bytes(key.kid)
     certs, tokens, events, entries, issued = [], [], [], [], []
@@ -138,7 +139,7 @@ def _write(planned, caller, now, today) -> None:
         version, png, svg = qr.render(text)
         evidence = json.dumps(snapshot(ev), ensure_ascii=False)
         certs.append({"serial": serial, "worker_id": worker.id, "category": code, "issuer_id": caller.org_id,
-                      "kid": kid, "issued_at": now, "valid_until": valid_until, "review_due": review_due,
+                      "kid": kid, "issued_at": now, "rules": rules, "valid_until": valid_until, "review_due": review_due,
                       "status": "valid", "status_reason": None, "status_at": None, "token": token,
                       "qr_text": text, "qr_version": version, "qr_png": png, "qr_svg": svg, "evidence": evidence,
                       "open_findings": 0, "confirmed_findings": 0, "created_at": utcnow()})

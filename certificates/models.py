@@ -37,6 +37,8 @@ class Certificate(db.Model):
     issuer_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     kid: Mapped[bytes] = mapped_column(ForeignKey("signing_keys.kid"))
     issued_at: Mapped[datetime] = mapped_column(DateTime)
+    # The rule set it was issued under (training/data/rulesets.json): its validity and review.
+    rules: Mapped[str | None] = mapped_column(String(16))
     valid_until: Mapped[date] = mapped_column(Date)
     review_due: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default="valid")  # valid | revoked | suspended

@@ -37,6 +37,8 @@ class CertificateIssuerSchema(Schema):
     issued_at = UtcDateTime()
     valid_until = fields.Date()
     review_due = fields.Date()
+    rules = fields.String(allow_none=True)  # the rule set it was issued under (docs/rules.md)
+    review_required = fields.Method("_review_required")
     token = fields.Method("_token")
     qr_text = fields.String()
     qr_version = fields.Integer()
@@ -46,6 +48,10 @@ class CertificateIssuerSchema(Schema):
     def _status(self, cert):
         from .service import effective_status
         return effective_status(cert)
+
+    def _review_required(self, cert):
+        from training.catalogue import load_catalogue
+        return load_catalogue().review_required(cert.category, cert.review_due)
 
     def _token(self, cert):
         from .token import b64url_encode

@@ -11,7 +11,7 @@ import hashlib
 import json
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, insert, inspect, literal, select
+from sqlalchemy import and_, bindparam, insert, inspect, literal, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from training import audit
@@ -57,6 +57,8 @@ def add_years(d: date, years: int) -> date:
 
 def dates(category, today: date, valid_until: date | None = None) -> tuple[date, date]:
     valid_until = valid_until or add_years(today, category.validity_years) - timedelta(days=1)
+    if not category.has_review:  # renewed when it expires, never reviewed in between
+        return valid_until, valid_until
     review_due = min(add_years(today, category.review_interval_years) - timedelta(days=1), valid_until)
     return valid_until, review_due
 
@@ -173,9 +175,10 @@ def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
         raise Conflict(f"The worker already holds certificate {held.serial} for this category; "
                        "reprint its card instead of issuing another.", serial=held.serial)
     # Validity and review follow the rule set in force on the day of issue (docs/rules.md).
-    valid_until, review_due = dates(load_catalogue().on(china_today(now)).category(category.code), china_today(now))
+    rules = load_catalogue().at(now)
+    valid_until, review_due = dates(rules.category(category.code), china_today(now))
     cert = Certificate(serial=tok.serial_text(tok.new_serial()), worker=worker, worker_id=worker.id,
-                       category=category.code, issuer_id=caller.org_id, issued_at=now,
+                       category=category.code, issuer_id=caller.org_id, issued_at=now, rules=rule_code(rules),
                        valid_until=valid_until, review_due=review_due, status="valid", status_reason=None,
                        status_at=None, evidence=json.dumps(snapshot(ev), ensure_ascii=False),
                        open_findings=0, confirmed_findings=0, created_at=utcnow())
@@ -186,6 +189,11 @@ def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
     _event(cert, "issued", caller, signed=True)
     certificate_issued.send(cert, evidence=(ev.attendance_rows, ev.exam_rows))
     return cert
+
+
+def rule_code(catalogue) -> str | None:
+    """The code of the rule set a catalogue is as (None for a folder without rule sets)."""
+    return catalogue.rules.code if catalogue.rules is not None else None
 
 
 def snapshot(ev) -> dict:
@@ -222,6 +230,18 @@ def effective_status(cert: Certificate, today: date | None = None) -> str:
     return "expired" if cert.valid_until < (today or china_today()) else "valid"
 
 
+def review_in_order(table, day: date):
+    """SQL: a certificate's review is not overdue on ``day`` (due on or after it, or falling due
+    where the rules in force then have no review: ``Catalogue.review_required``)."""
+    catalogue, spans = load_catalogue(), {}
+    for code in catalogue.categories:
+        for span in catalogue.no_review(code):
+            spans.setdefault(span, []).append(code)
+    lapsed = [and_(table.c.category.in_(codes), table.c.review_due >= start,
+                   *([table.c.review_due <= until] if until else [])) for (start, until), codes in spans.items()]
+    return or_(table.c.review_due >= day, *lapsed)
+
+
 TRANSITIONS = {"revoke": ({"valid", "suspended"}, "revoked"), "suspend": ({"valid"}, "suspended"),
                "reinstate": ({"suspended"}, "valid")}
 
@@ -247,7 +267,12 @@ def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Cert
         raise Forbidden("This training body holds no active accreditation for the category today.")
     if effective_status(cert) != "valid":
         raise Conflict(f"A {effective_status(cert)} certificate cannot be reviewed.")
-    category = load_catalogue().category(cert.category)
+    catalogue = load_catalogue()
+    # The rules the certificate was issued under: their review interval and refresher hours.
+    category = catalogue.under(cert.rules, cert.issued_at).category(cert.category)
+    if not category.has_review or not catalogue.review_required(cert.category, cert.review_due):
+        raise Conflict("No review is due for this certificate under the rules in force: it is renewed when it "
+                       "expires (docs/rules.md).", code="no_review")
     last = db.session.scalar(select(CertificateEvent.at).where(
         CertificateEvent.serial == cert.serial, CertificateEvent.event.in_(("issued", "reviewed")))
         .order_by(CertificateEvent.at.desc()).limit(1)) or cert.issued_at
@@ -258,9 +283,7 @@ def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Cert
             f"{hours:g} of {category.refresher_hours:g} refresher hours recorded since {last.date()}.")])
     _name_fits(cert.worker, base_url)
     base = max(cert.review_due + timedelta(days=1), china_today())
-    # The review interval is the one of the rules the certificate was issued under.
-    interval = load_catalogue().on(china_today(cert.issued_at)).category(cert.category).review_interval_years
-    cert.review_due = min(add_years(base, interval) - timedelta(days=1), cert.valid_until)
+    cert.review_due = min(add_years(base, category.review_interval_years) - timedelta(days=1), cert.valid_until)
     issuer = db.session.get(Organization, cert.issuer_id)
     _sign(cert, ensure_key(issuer, signer), signer, base_url, utcnow())
     db.session.flush()

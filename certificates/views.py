@@ -103,7 +103,7 @@ for _action in ("revoke", "suspend", "reinstate"):
 
 
 @bp.post(f"{API}/<serial>/review")
-@doc("The three-yearly review: extends review_due on recorded refresher training, re-signs the token",
+@doc("The review (复审) where the rules it was issued under have one: extends review_due on recorded refresher training, re-signs the token",
      response=CertificateIssuerSchema, tags=["certificates"], errors=("404", "409", "422"))
 @require("training_body")
 @write

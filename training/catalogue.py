@@ -16,11 +16,12 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
+CHINA = timedelta(hours=8)
 
 ORG_KINDS = ("regulator", "training_body", "exam_centre", "enterprise", "labour_agency",
              "subcontractor", "inspectorate")
@@ -40,9 +41,20 @@ class Category:
     validity_years: int
     review_interval_years: int
     exam_valid_months: int
-    retakes_allowed: int
+    retakes_allowed: int | None  # sittings after the first since the last training; None: no limit
     initial_hours_high_risk: float | None = None
     refresher_hours_high_risk: float | None = None
+    # A matching vocational-skill certificate, recorded as evidence, stands for the training hours.
+    training_waiver: bool = False
+
+    @property
+    def has_review(self) -> bool:
+        """0 review years: no review between issue and renewal (the 2026 set's 换证)."""
+        return bool(self.review_interval_years)
+
+    def sittings_beyond(self, sittings: int) -> bool:
+        """Is the ``sittings``-th sitting since the last training more than these rules allow?"""
+        return self.retakes_allowed is not None and sittings > 1 + self.retakes_allowed
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class RuleSet:
     effective_until: date | None
     source: str
     categories: dict = field(default_factory=dict, hash=False, compare=False)
+    status: str = "confirmed"  # confirmed | reported: how far its figures were checked (docs/rules.md)
 
     def covers(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_until is None or day <= self.effective_until)
@@ -97,6 +110,40 @@ class Catalogue:
         if not self.rule_sets:
             return self
         return _as_of(self, self.rules_on(day).code)
+
+    def under(self, code: str | None, moment: datetime) -> "Catalogue":
+        """The catalogue as the set named ``code`` has it (what a record says it was decided
+        under), or, for a record that names none or a set no longer defined, the set in force
+        at ``moment``."""
+        if code is not None and any(rs.code == code for rs in self.rule_sets):
+            return _as_of(self, code)
+        return self.at(moment)
+
+    def at(self, moment: datetime) -> "Catalogue":
+        """The catalogue as the set in force at ``moment`` (naive UTC, as stored) has it: the
+        China calendar day decides."""
+        return self.on((moment + CHINA).date())
+
+    def review_required(self, code: str, review_due: date) -> bool:
+        """Does a review falling due on ``review_due`` still have to be made? Not where the set in
+        force that day has no review for the category: the 2026 set's older certificates, whose
+        review falls due after it came into force, are renewed when they expire instead."""
+        if not self.rule_sets:
+            return True
+        try:
+            return self.on(review_due).categories[code].has_review
+        except (NoRulesInForce, KeyError):
+            return True
+
+    def review_missed(self, code: str, review_due: date, day: date) -> bool:
+        """Is a certificate whose review fell due on ``review_due`` overdue for it on ``day``?"""
+        return review_due < day and self.review_required(code, review_due)
+
+    def no_review(self, code: str) -> list[tuple[date, date | None]]:
+        """The spans (inclusive China dates; None: open) in which a review falling due is not
+        required for the category: what the trust list tells an offline verifier."""
+        return [(rs.effective_from, rs.effective_until) for rs in self.rule_sets
+                if not _as_of(self, rs.code).categories[code].has_review] if code in self.categories else []
 
     def category(self, code: str) -> Category | None:
         return self.categories.get(code)
@@ -153,7 +200,7 @@ def _rule_sets(where: Path, cats: dict[str, Category]) -> tuple[RuleSet, ...]:
         until = item.get("effective_until")
         out.append(RuleSet(item["code"], item["name"], item["name_en"], date.fromisoformat(item["effective_from"]),
                            date.fromisoformat(until) if until else None, item.get("source", ""),
-                           item.get("categories", {})))
+                           item.get("categories", {}), item.get("status", "confirmed")))
     out.sort(key=lambda rs: rs.effective_from)
     for before, after in zip(out, out[1:]):
         if before.effective_until is None or (after.effective_from - before.effective_until).days != 1:

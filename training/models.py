@@ -172,6 +172,35 @@ class Exam(db.Model):
     __table_args__ = (Index("ix_exams_worker_category", "worker_id", "category", "taken_at"),)
 
 
+class Credential(db.Model):
+    """A credential the worker holds from outside this service, recorded as evidence by a
+    regulator or an exam centre (docs/rules.md): a vocational-skill certificate
+    (``skill_certificate``, 职业技能等级证书), which under the 2026 rules stands for the training
+    hours of a matching category, or the national licence (``national_licence``,
+    特种作业操作证), referenced with its state as last looked up on the national platform, never
+    imitated. A licence's number is ``T`` + the holder's identity number, so only its masked form
+    is kept. Corrected by voiding and recording again; the latest non-void record of a kind and
+    category is the one that counts."""
+    __tablename__ = "credentials"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # skill_certificate | national_licence
+    category: Mapped[str] = mapped_column(String(40))
+    number: Mapped[str] = mapped_column(String(40))  # masked for a national licence
+    state: Mapped[str] = mapped_column(String(12))  # valid | suspended | revoked | expired
+    authority: Mapped[str] = mapped_column(String(200))  # who issued it (the name as printed)
+    level: Mapped[str | None] = mapped_column(String(20))  # a skill certificate's grade
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    checked_on: Mapped[date] = mapped_column(Date)  # when its state was looked up
+    recorded_by: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(ID)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_credentials_worker_kind", "worker_id", "kind", "category"),)
+
+
 class IdempotencyRecord(db.Model):
     """A created response kept under its Idempotency-Key, committed with the work it describes,
     for ``IDEMPOTENCY_TTL_HOURS``; secrets in the response are kept as null."""

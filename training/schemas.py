@@ -155,9 +155,10 @@ class CategorySchema(Schema):
     refresher_hours_high_risk = fields.Float(allow_none=True)
     pass_mark = fields.Integer()
     validity_years = fields.Integer()
-    review_interval_years = fields.Integer()
+    review_interval_years = fields.Integer()  # 0: no review before renewal
     exam_valid_months = fields.Integer()
-    retakes_allowed = fields.Integer()
+    retakes_allowed = fields.Integer(allow_none=True)  # null: no limit
+    training_waiver = fields.Boolean()  # a matching vocational-skill certificate stands for the hours
 
 
 class RuleSetSchema(Schema):
@@ -167,6 +168,7 @@ class RuleSetSchema(Schema):
     effective_from = fields.Date()
     effective_until = fields.Date(allow_none=True)
     source = fields.String()
+    status = fields.String()  # confirmed | reported (docs/rules.md)
 
 
 class CategoriesSchema(Schema):

@@ -22,7 +22,7 @@ from .models import Accreditation, ApiKey, Organization, Trainer, Worker
 from .openapi import build_spec, doc
 from .schemas import (AccreditationCreateRequestSchema, AccreditationPatchRequestSchema,
                       AccreditationSchema, ApiKeyCreatedSchema, ApiKeyCreateRequestSchema,
-                      BatchRequestSchema, BatchResultSchema, CategoriesSchema, CategorySchema, ListOf,
+                      BatchRequestSchema, BatchResultSchema, CategoriesSchema, CategorySchema, ListOf, RuleSetSchema,
                       OrganizationCreateRequestSchema, OrganizationSchema, PersonCreateRequestSchema,
                       PersonSchema, RoleSchema, SiteCreateRequestSchema, SiteSchema)
 
@@ -62,12 +62,9 @@ def categories():
     except NoRulesInForce:
         raise Unprocessable(f"No rule set is in force on {day}.", [field_error("on", "no_rules", "Before the earliest rule set.")])
     cats = sorted(cat.categories.values(), key=lambda c: c.token_code)
-    rs = cat.rules
+    rs = cat.rules  # None for a catalogue folder without rule sets
     return json_response({"on": str(day), "items": CategorySchema(many=True).dump(cats),
-                          "rules": {"code": rs.code, "name": rs.name, "name_en": rs.name_en,
-                                    "effective_from": str(rs.effective_from),
-                                    "effective_until": str(rs.effective_until) if rs.effective_until else None,
-                                    "source": rs.source}})
+                          "rules": RuleSetSchema().dump(rs) if rs is not None else None})
 
 
 @bp.get(f"{API}/roles")

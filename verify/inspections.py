@@ -64,11 +64,12 @@ def _employment_parties(worker_id: str, day) -> list:
 
 
 def _valid_certificates(worker_id: str, categories) -> dict:
-    today = china_today()
+    today, catalogue = china_today(), load_catalogue()
     found = {}
     for c in db.session.scalars(select(Certificate).where(Certificate.worker_id == worker_id,
                                                           Certificate.category.in_(list(categories)))):
-        good = (c.status == "valid" and c.valid_until >= today and c.review_due >= today and not c.confirmed_findings)
+        good = (c.status == "valid" and c.valid_until >= today and not catalogue.review_missed(c.category, c.review_due, today)
+                and not c.confirmed_findings)
         if good or c.category not in found:
             found[c.category] = {"serial": c.serial, "category": c.category, "valid": good,
                                  "status": c.status if c.valid_until >= today else "expired",

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 
 from certificates.models import Certificate
-from certificates.service import china_today
+from certificates.service import china_today, review_in_order
 from training.catalogue import load_catalogue
 from training.db import db
 from training.fields import iso
@@ -30,7 +30,7 @@ def _holds(worker_id: str, category: str, day: date) -> bool:
     """A certificate of the category that is valid on the day (and not overdue for review)."""
     return db.session.scalar(select(Certificate.serial).where(
         Certificate.worker_id == worker_id, Certificate.category == category, Certificate.status == "valid",
-        Certificate.valid_until >= day, Certificate.review_due >= day).limit(1)) is not None
+        Certificate.valid_until >= day, review_in_order(Certificate.__table__, day)).limit(1)) is not None
 
 
 def _first_cleared(emp: Employment) -> PrestartCheck | None:

@@ -118,7 +118,7 @@ def _certificates(worker_id: str, role, today: date, starts_on: date, lang: str)
             reasons.append(_reason(f"certificate_{status}", lang, **facts))
         elif cert.valid_until < starts_on:
             reasons.append(_reason("certificate_expires_before_start", lang, **facts))
-        elif cert.review_due < starts_on:
+        elif cat.review_missed(code, cert.review_due, starts_on):
             reasons.append(_reason("certificate_review_overdue", lang, **facts))
     return lines, reasons
 

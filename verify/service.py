@@ -37,7 +37,7 @@ _GEN = FastRead(select(Meta.__table__.c.value).where(Meta.__table__.c.key == GEN
 # for a registered token (a second, for the generation alone, only when there is no row).
 _REGISTRY = FastRead(select(_C.serial, _C.status, _C.valid_until, _C.review_due, _C.open_findings,
                              _C.confirmed_findings, _C.category, _C.issued_at, _C.issuer_id, _O.name, _W.name,
-                             _W.id_masked, _C.worker_id, _GEN.stmt.scalar_subquery().label("generation"))
+                             _W.id_masked, _C.worker_id, _C.rules, _GEN.stmt.scalar_subquery().label("generation"))
                       .select_from(CertificateToken.__table__.join(Certificate.__table__, _C.serial == _T.serial)
                                    .join(Organization.__table__, _O.id == _C.issuer_id)
                                    .join(Worker.__table__, _W.id == _C.worker_id))
@@ -98,11 +98,13 @@ def mask_name(name: str) -> str:
 
 
 def _certificate(row, privileged: bool) -> dict:
-    cat = load_catalogue().category(row.category)
+    catalogue = load_catalogue()
+    cat = catalogue.category(row.category)
     out = {"serial": row.serial, "category": row.category, "category_name": cat.name if cat else row.category,
            "holder_name": row[10] if privileged else mask_name(row[10]), "holder_id_masked": row.id_masked,
            "issuer": {"id": row.issuer_id, "name": row[9]}, "valid_until": str(row.valid_until),
-           "review_due": str(row.review_due)}
+           "review_due": str(row.review_due), "rules": row.rules,
+           "review_required": catalogue.review_required(row.category, row.review_due)}
     if privileged:
         out.update(worker_id=row.worker_id, issued_at=row.issued_at.isoformat() + "+00:00",
                    open_findings=row.open_findings, confirmed_findings=row.confirmed_findings)
@@ -143,7 +145,7 @@ def _standing(row, pure_result: str, privileged: bool, today) -> tuple[str, tupl
         return "issuer_not_accredited", ("issuer_not_accredited",) + checked
     if row.valid_until < today:
         return "expired", ("certificate_expired",) + checked
-    if row.review_due < today:
+    if load_catalogue().review_missed(row.category, row.review_due, today):
         return "review_overdue", ("review_overdue",) + checked
     if row.confirmed_findings:
         return "suspect", ("findings_confirmed",) + checked
