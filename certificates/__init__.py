@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(console_bp)
     app.register_blueprint(views.bp)
     register_cli(app)
+    from .rules_cli import register_rules_cli
+    register_rules_cli(app)
     accreditation_changed.connect(_on_accreditation, weak=False)
     from . import audit_checkpoints
     audit_checkpoints.init_app(app)  # the audit trail's head, signed now and then

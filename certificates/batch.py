@@ -24,7 +24,7 @@ from training import audit
 from training.catalogue import load_catalogue
 from training.db import db, utcnow
 from training.errors import Conflict, Forbidden
-from training.evidence import CHINA, evidence_for, records_of
+from training.evidence import CHINA, evidence_for, records_of, waivers_of
 from training.identity import IdentityError, mask_id_number, normalize_id_number
 from training.models import Organization, Worker
 from training.service import accredited
@@ -87,6 +87,7 @@ def _issue(rows: list[dict], caller) -> list[tuple[str, str, str]]:
         held = {(h.worker_id, h.category): (h.serial, h.issuer_id)
                 for h in db.session.execute(_HELD, {"worker_ids": ids, "today": today})}
     attendance, exams = records_of(ids)
+    waivers = waivers_of(ids)
     allowed: dict[str, bool] = {}
     planned = []
     for i, id_hash, masked, code in wanted:
@@ -107,7 +108,7 @@ def _issue(rows: list[dict], caller) -> list[tuple[str, str, str]]:
             out[i] = (masked, "refused", NAME_TOO_LONG)  # as the API's 422
             continue
         ev = evidence_for(worker.id, code, now, attendance=attendance.get(worker.id, []),
-                          exams=exams.get((worker.id, code), []))
+                          exams=exams.get((worker.id, code), []), waivers=waivers.get((worker.id, code), []))
         if ev.problems:
             out[i] = (masked, "refused", " ".join(ev.problems))
             continue

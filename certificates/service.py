@@ -200,7 +200,7 @@ def snapshot(ev) -> dict:
     return {"required_hours": ev.required_hours, "credited_hours": ev.credited_hours,
             "hours_completed_at": ev.hours_completed_at.isoformat() if ev.hours_completed_at else None,
             "exam_id": ev.exam_id, "exam_taken_at": ev.exam_passed_at.isoformat() if ev.exam_passed_at else None,
-            "attendance_ids": ev.attendance_ids, "exam_ids": ev.exam_ids}
+            "attendance_ids": ev.attendance_ids, "exam_ids": ev.exam_ids, "waived_by": ev.waived_by}
 
 
 def get_certificate(serial: str) -> Certificate:

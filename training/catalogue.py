@@ -121,7 +121,10 @@ class Catalogue:
 
     def at(self, moment: datetime) -> "Catalogue":
         """The catalogue as the set in force at ``moment`` (naive UTC, as stored) has it: the
-        China calendar day decides."""
+        China calendar day decides. A record dated before the earliest set (older than the law
+        the catalogue knows) is weighed under the earliest set rather than refused."""
+        if self.rule_sets and (moment + CHINA).date() < self.rule_sets[0].effective_from:
+            return _as_of(self, self.rule_sets[0].code)
         return self.on((moment + CHINA).date())
 
     def review_required(self, code: str, review_due: date) -> bool:
@@ -197,6 +200,8 @@ def _rule_sets(where: Path, cats: dict[str, Category]) -> tuple[RuleSet, ...]:
             unknown = set(changes) - RULE_FIELDS
             if unknown:
                 raise ValueError(f"rulesets.json: set {item['code']} changes fields no set may change: {sorted(unknown)}")
+        if item.get("status", "confirmed") not in ("confirmed", "reported"):
+            raise ValueError(f"rulesets.json: set {item['code']} has status {item['status']!r}, not confirmed or reported")
         until = item.get("effective_until")
         out.append(RuleSet(item["code"], item["name"], item["name_en"], date.fromisoformat(item["effective_from"]),
                            date.fromisoformat(until) if until else None, item.get("source", ""),

@@ -16,7 +16,7 @@ from .catalogue import Category, load_catalogue
 from .db import db, utcnow
 from .errors import Conflict, Forbidden, Unprocessable, field_error
 from .evidence_standing import not_in_future, standing_for
-from .models import Attendance, Exam, Trainer, TrainingSession, Worker
+from .models import Attendance, Credential, Exam, Trainer, TrainingSession, Worker
 from .service import accredited
 from .signals import attendance_recorded, exam_recorded, record_voided, session_recorded
 
@@ -67,7 +67,7 @@ def record_attendance(session: TrainingSession, data: dict, caller) -> Attendanc
 
 
 def record_exam(data: dict, caller) -> Exam:
-    cat = load_catalogue().category(data["category"])
+    cat = load_catalogue().at(data["taken_at"]).category(data["category"])  # the pass mark when it was taken
     if caller.kind == "exam_centre" and not accredited(caller.org_id, cat.code, data["taken_at"] + CHINA):
         raise Forbidden("This exam centre holds no active accreditation for the category on that date.")
     if caller.kind not in ("exam_centre", "regulator"):
@@ -103,6 +103,7 @@ class Evidence:
     credited_hours: float = 0.0
     hours_completed_at: datetime | None = None
     exam: Row | None = None  # the qualifying exam: id, taken_at, passed
+    waived_by: str | None = None  # the skill certificate that stood for the hours (2026 rules)
     attempts_since_training: int = 0
     problems: list[str] = field(default_factory=list)
     attendance_ids: list[str] = field(default_factory=list)
@@ -200,6 +201,35 @@ _ATTENDANCE_OF = (select(_A.worker_id, _A.id, _A.check_in, _A.check_out, _S.cate
 _EXAMS_OF = (select(_E.worker_id, _E.category, _E.id, _E.taken_at, _E.passed)
              .where(_E.worker_id.in_(bindparam("worker_ids", expanding=True)), _E.voided_at.is_(None))
              .order_by(_E.taken_at))
+# Vocational-skill certificates recorded as evidence (training/credentials.py): under rules with a
+# training waiver, one valid on the day of the exam stands for the training hours.
+_K = Credential.__table__.c
+_WAIVERS_OF = (select(_K.worker_id, _K.category, _K.id, _K.issued_on, _K.valid_until)
+               .where(_K.worker_id.in_(bindparam("worker_ids", expanding=True)), _K.kind == "skill_certificate",
+                      _K.state == "valid", _K.voided_at.is_(None))
+               .order_by(_K.created_at, _K.id))
+
+
+def waivers_of(worker_ids) -> dict:
+    """{(worker id, category): [skill certificates, oldest recorded first]} for many workers, in one read."""
+    out: dict = {}
+    ids = sorted(set(worker_ids))
+    if ids:
+        for row in _read(_WAIVERS_OF, worker_ids=ids):
+            out.setdefault((row.worker_id, row.category), []).append(row)
+    return out
+
+
+def waiver_on(waivers, day) -> Row | None:
+    """The skill certificate of ``waivers`` valid on the China day ``day``, if any."""
+    return next((w for w in waivers if w.issued_on <= day and (w.valid_until is None or day <= w.valid_until)), None)
+
+
+def required_hours(catalogue, category: str, stretches) -> float:
+    """A course's hours are those of the rules in force on the day it began (its first credited
+    stretch; today when none is)."""
+    start = stretches[0][0] if stretches else utcnow()
+    return float(catalogue.at(start).category(category).initial_hours)
 
 
 def records_of(worker_ids) -> tuple[dict, dict]:
@@ -252,23 +282,33 @@ def _completion(stretches, required: float) -> datetime | None:
 
 
 def evidence_for(worker_id: str, category: str, as_of: datetime | None = None, *,
-                 attendance: list | None = None, exams: list | None = None) -> Evidence:
-    """``attendance`` and ``exams``: the rows ``_ATTENDANCE`` and ``_EXAMS`` would read for this
-    worker (and category, for exams; in their order), when already read (batch issuance reads
-    them for many workers at once)."""
-    cat: Category = load_catalogue().category(category)
+                 attendance: list | None = None, exams: list | None = None, waivers: list | None = None) -> Evidence:
+    """``attendance``, ``exams`` and ``waivers``: the rows ``_ATTENDANCE``, ``_EXAMS`` and
+    ``waivers_of`` would read for this worker (and category, for exams and waivers; in their
+    order), when already read (batch issuance reads them for many workers at once).
+
+    Each figure is the one of the rules in force when it mattered (docs/rules.md): the hours of
+    the day the course began, and for each exam the retakes, the waiver and how long a pass
+    stands of the day it was taken."""
+    catalogue = load_catalogue()
     as_of = as_of or utcnow()
-    ev = Evidence(category=category, required_hours=float(cat.initial_hours))
+    ev = Evidence(category=category, required_hours=0.0)
     ev.attendance_rows = _read(_ATTENDANCE, worker_id=worker_id) if attendance is None else attendance
     ev.credited_hours, stretches, ev.attendance_ids = training_hours(worker_id, category,
                                                                      records=ev.attendance_rows)
     ev.credited_hours = round(ev.credited_hours, 2)
+    ev.required_hours = required_hours(catalogue, category, stretches)
     ev.hours_completed_at = _completion(stretches, ev.required_hours)
     exams = ev.exam_rows = _read(_EXAMS, worker_id=worker_id, category=category) if exams is None else exams
     ev.exam_ids = [e.id for e in exams]
-    qualifying, early, beyond, stale = _weigh_exams(exams, stretches, ev.hours_completed_at, cat, as_of, ev)
+    if waivers is None:
+        waivers = waivers_of([worker_id]).get((worker_id, category), [])
+    qualifying, early, beyond, stale = _weigh_exams(exams, stretches, ev.hours_completed_at, category, catalogue,
+                                                    as_of, ev, waivers)
     ev.exam = qualifying
-    if ev.hours_completed_at is None:
+    if ev.hours_completed_at is None and ev.waived_by is None and not (
+            qualifying is None and catalogue.at(as_of).category(category).training_waiver
+            and waiver_on(waivers, (as_of + CHINA).date())):
         ev.problems.append("insufficient_hours")
     if qualifying is None:
         if early:
@@ -282,24 +322,27 @@ def evidence_for(worker_id: str, category: str, as_of: datetime | None = None, *
     return ev
 
 
-def _weigh_exams(exams, stretches, completed_at, cat: Category, as_of, ev: Evidence):
-    """Sort passes into qualifying, taken before the hours were complete, beyond the retakes
-    allowed since the last training, or older than the pass stays good."""
+def _weigh_exams(exams, stretches, completed_at, code: str, catalogue, as_of, ev: Evidence, waivers):
+    """Sort passes into qualifying, taken before the hours were complete (and with no skill
+    certificate standing for them), beyond the retakes allowed since the last training, or older
+    than the pass stays good: each by the rules in force on the day the exam was taken."""
     qualifying = None
     early = beyond = stale = False
-    window = timedelta(days=round(cat.exam_valid_months * 30.44))
     for i, exam in enumerate(exams):
+        cat: Category = catalogue.at(exam.taken_at).category(code)
         last_training = max((e for s, e in stretches if e <= exam.taken_at), default=None)
         attempts = sum(1 for x in exams[: i + 1] if last_training is None or x.taken_at >= last_training)
         ev.attempts_since_training = attempts
         if not exam.passed:
             continue
-        if completed_at is None or exam.taken_at < completed_at:
+        trained = completed_at is not None and exam.taken_at >= completed_at
+        waiver = None if trained or not cat.training_waiver else waiver_on(waivers, (exam.taken_at + CHINA).date())
+        if not trained and waiver is None:
             early = True
-        elif attempts > 1 + cat.retakes_allowed:
+        elif cat.sittings_beyond(attempts):
             beyond = True
-        elif as_of - exam.taken_at > window:
+        elif as_of - exam.taken_at > timedelta(days=round(cat.exam_valid_months * 30.44)):
             stale = True
         else:
-            qualifying = exam
+            qualifying, ev.waived_by = exam, waiver.id if waiver is not None else None
     return qualifying, early and qualifying is None, beyond and qualifying is None, stale and qualifying is None

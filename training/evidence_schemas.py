@@ -139,4 +139,5 @@ class EvidenceSchema(Schema):
     exam_id = fields.String(allow_none=True)
     exam_passed_at = UtcDateTime(allow_none=True)
     attempts_since_training = fields.Integer()
+    waived_by = fields.String(allow_none=True)  # the skill certificate standing for the hours, if one does
     problems = fields.List(fields.String())

@@ -16,7 +16,7 @@ from certificates.signals import Issued
 from training.catalogue import load_catalogue
 from training.db import db
 from training.evidence import credited_pieces
-from training.models import Exam
+from training.models import Credential, Exam
 
 from . import rules as R
 from .findings import attach_certificate, findings_resting_on_each
@@ -52,11 +52,25 @@ def evidence_problems(snapshot: str | None, category: str, rows, exams) -> tuple
     pieces = credited_pieces(mine)
     hours = sum((e - s).total_seconds() for p in pieces.values() for s, e in p) / 3600
     problems = []
-    if hours + 1e-6 < load_catalogue().category(category).initial_hours:
+    # What issuance required (the snapshot says; older snapshots: the catalogue's figure), unless
+    # a skill certificate stood for the hours and still stands (not voided since).
+    if hours + 1e-6 < _required(snap, category) and not _waiver_stands(snap.get("waived_by")):
         problems.append("insufficient_hours")
     if not any(e.id == snap.get("exam_id") and e.passed for e in exams):
         problems.append("no_passed_exam")
     return problems, round(hours, 2)
+
+
+def _required(snap: dict, category: str) -> float:
+    required = snap.get("required_hours")
+    return float(required) if required is not None else float(load_catalogue().category(category).initial_hours)
+
+
+def _waiver_stands(credential_id: str | None) -> bool:
+    if not credential_id:
+        return False
+    return db.session.scalar(select(Credential.id).where(Credential.id == credential_id,
+                                                         Credential.voided_at.is_(None))) is not None
 
 
 def check_certificate(serial, worker_id, category, issuer_id, snapshot, rows, exams) -> None:
@@ -64,7 +78,7 @@ def check_certificate(serial, worker_id, category, issuer_id, snapshot, rows, ex
     if problems:
         R.fire("certificate_without_evidence", serial,
                {"certificate_serial": serial, "problems": ", ".join(problems), "credited_hours": hours,
-                "required_hours": load_catalogue().category(category).initial_hours},
+                "required_hours": _required(json.loads(snapshot or "{}"), category)},
                R.parties(R.worker_party(worker_id), R.org_party(issuer_id)), worker_id=worker_id,
                certificate_serial=serial)
 

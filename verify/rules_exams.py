@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from training.catalogue import load_catalogue
 from training.db import db
-from training.evidence import credited_pieces
+from training.evidence import credited_pieces, required_hours, waiver_on, waivers_of
 from training.models import Exam
 
 from . import rules as R
@@ -50,10 +50,13 @@ def _base(exam, rows):
                      *(R.org_party(b) for b in sorted(bodies)))
 
 
-def check_exam(exam, rows, exams, pieces=None) -> None:
-    """exam_too_fast, exam_before_training, retake_beyond_limit and late_record for one exam.
-    ``pieces``: the worker's credited stretches, when the caller has them already."""
-    cat = load_catalogue().category(exam.category)
+def check_exam(exam, rows, exams, pieces=None, waivers=None) -> None:
+    """exam_too_fast, exam_before_training, retake_beyond_limit and late_record for one exam, by
+    the rules in force on the day it was taken (the hours: of the day the course began).
+    ``pieces``: the worker's credited stretches, and ``waivers``: the worker's skill certificates
+    in the category (``waivers_of``), when the caller has them already."""
+    catalogue = load_catalogue()
+    cat = catalogue.at(exam.taken_at).category(exam.category)
     pieces = pieces if pieces is not None else credited_pieces(rows)
     wid = exam.worker_id
     cert = (lambda ids: R.certificate_for(wid, exam.category, ids))
@@ -61,17 +64,18 @@ def check_exam(exam, rows, exams, pieces=None) -> None:
         R.fire("exam_too_fast", exam.id, {"exam_ids": [exam.id], "duration_minutes": exam.duration_minutes},
                _base(exam, rows), worker_id=wid, certificate_serial=cert([exam.id]))
     if exam.passed:
-        done = sum((min(e, exam.taken_at) - s).total_seconds() for s, e in stretches(rows, exam.category, pieces=pieces)
-                   if s < exam.taken_at) / 3600
-        if done + 1e-6 < cat.initial_hours:
+        course = stretches(rows, exam.category, pieces=pieces)
+        done = sum((min(e, exam.taken_at) - s).total_seconds() for s, e in course if s < exam.taken_at) / 3600
+        required = required_hours(catalogue, exam.category, course)
+        if done + 1e-6 < required and not _waived(cat, exam, waivers):
             R.fire("exam_before_training", exam.id,
-                   {"exam_ids": [exam.id], "hours_before_exam": round(done, 2), "required_hours": cat.initial_hours},
+                   {"exam_ids": [exam.id], "hours_before_exam": round(done, 2), "required_hours": required},
                    _base(exam, rows), worker_id=wid, certificate_serial=cert([exam.id]))
     trained = [e for _, e in stretches(rows, exam.category, ("initial", "refresher"), pieces) if e <= exam.taken_at]
     last = max(trained, default=None)
     attempts = [x for x in exams if (x.taken_at, x.id) <= (exam.taken_at, exam.id)
                 and (last is None or x.taken_at >= last)]
-    if len(attempts) > 1 + cat.retakes_allowed:
+    if cat.sittings_beyond(len(attempts)):
         ids = [x.id for x in attempts]
         R.fire("retake_beyond_limit", exam.id,
                {"exam_ids": [exam.id] + ids[:-1], "attempts": len(attempts), "allowed": 1 + cat.retakes_allowed,
@@ -81,6 +85,15 @@ def check_exam(exam, rows, exams, pieces=None) -> None:
         R.fire("late_record", f"exams:{exam.exam_centre_id}:{R.china_day(exam.taken_at)}",
                {"exam_ids": [exam.id], "delay_hours": round(delay), "entered_at": exam.created_at,
                 "described_until": exam.taken_at}, R.parties(R.org_party(exam.exam_centre_id)))
+
+
+def _waived(cat, exam, waivers) -> bool:
+    """Does a skill certificate stand for the hours of this exam (rules with a training waiver)?"""
+    if not cat.training_waiver:
+        return False
+    if waivers is None:
+        waivers = waivers_of([exam.worker_id]).get((exam.worker_id, exam.category), [])
+    return waiver_on(waivers, R.china_day(exam.taken_at)) is not None
 
 
 def copied(exam) -> bool:
@@ -122,7 +135,7 @@ METRICS = ("n", "p", "lo", "hi")
 
 
 def score_counts(exam, body_id: str | None) -> dict:
-    cat = load_catalogue().category(exam.category)
+    cat = load_catalogue().at(exam.taken_at).category(exam.category)  # the pass mark it was marked against
     band = R.cfg("score_anomaly")["band"]
     low = min(exam.theory_score, exam.practical_score)
     month = R.china_month(exam.taken_at)
@@ -176,7 +189,7 @@ def on_exam(exam, **_):
     me = next((x for x in exams if x.id == exam.id), None)
     if me is None:
         return
-    check_exam(me, rows, exams)
+    check_exam(me, rows, exams, waivers=waivers_of([me.worker_id]).get((me.worker_id, me.category), []))
     identical_live(me)
     body = body_for(me, rows)
     R.bump(score_counts(me, body))
@@ -188,6 +201,7 @@ def on_exam(exam, **_):
 
 def recheck_worker(worker_id: str, category: str) -> None:
     rows, exams = worker_rows(worker_id), worker_exams(worker_id, category)
+    waivers = waivers_of([worker_id]).get((worker_id, category), [])
     for exam in exams:
-        check_exam(exam, rows, exams)
+        check_exam(exam, rows, exams, waivers=waivers)
         identical_live(exam)

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 
 from certificates.models import Certificate
 from training.db import db
-from training.evidence import credited_pieces
+from training.evidence import credited_pieces, waivers_of
 from training.models import TrainingSession, Worker
 
 from . import rules as R
@@ -91,14 +91,15 @@ def _workers(counts: Counter, step, chunk: int) -> None:
                                            Certificate.issuer_id, Certificate.evidence, Certificate.issued_at)
                                     .where(Certificate.worker_id.between(lo, hi))):
             certs[c.worker_id].append(c)
+        waivers = waivers_of(ids[i:i + chunk])
         for wid in ids[i:i + chunk]:
-            _one_worker(att.get(wid, []), exams.get(wid, []), certs.get(wid, []), counts)
+            _one_worker(att.get(wid, []), exams.get(wid, []), certs.get(wid, []), counts, waivers)
         db.session.commit()
         R._cache("worker").clear()
         step(min(chunk, len(ids) - i))
 
 
-def _one_worker(rows, exams, certs, counts: Counter) -> None:
+def _one_worker(rows, exams, certs, counts: Counter, waivers: dict) -> None:
     check_worker(rows)
     if R.enabled("late_record"):
         for row in rows:
@@ -117,7 +118,7 @@ def _one_worker(rows, exams, certs, counts: Counter) -> None:
     pieces = credited_pieces(rows) if exams else None
     for cat_exams in by_cat.values():
         for e in cat_exams:
-            check_exam(e, rows, cat_exams, pieces)
+            check_exam(e, rows, cat_exams, pieces, waivers.get((e.worker_id, e.category), []))
             counts.update(score_counts(e, body_for(e, rows)))
     for c in certs:
         check_certificate(c.serial, c.worker_id, c.category, c.issuer_id, c.evidence, rows, exams)

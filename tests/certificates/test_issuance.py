@@ -40,7 +40,8 @@ def test_issue_returns_contract_fields(client):
     assert c["status"] == "valid" and c["worker"]["id_number_masked"] == wk["id_number_masked"]
     assert c["issuer"]["id"] == w.body.id and c["qr_text"].startswith("HTTPS://VERIFY.EXAMPLE.TEST/V/")
     assert int(c["valid_until"][:4]) - int(c["issued_at"][:4]) in (5, 6)
-    assert int(c["review_due"][:4]) - int(c["issued_at"][:4]) in (2, 3)
+    # Issued under the 2026 rules (in force since 2026-06-01): renewed at expiry, never reviewed.
+    assert c["rules"] == "2026" and c["review_due"] == c["valid_until"] and c["review_required"] is False
     ours, raw = extract_token(c["qr_text"])
     assert ours and raw == b64url_decode(c["token"])
     claims = decode(raw).claims
@@ -166,19 +167,19 @@ def test_revoke_by_other_body_403_needs_reason_422(client):
 
 def test_review_needs_refresher_hours_then_extends_and_resigns(client):
     w = f.World(client)
-    wk = ready_worker(w)
-    c = issue(w, wk).get_json()
+    wk = ready_worker(w, "confined_space", 24)
+    c = issue(w, wk, "confined_space").get_json()
     base = f"/api/v1/certificates/{c['serial']}"
     r = w.body.post(f"{base}/review")
     assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "insufficient_refresher_hours"
     from datetime import timedelta
     from certificates.models import CertificateEvent
-    cert = db.session.get(Certificate, c["serial"])  # three years on: issued then, review due now
-    cert.issued_at -= timedelta(days=3 * 365)
+    cert = db.session.get(Certificate, c["serial"])  # a year on: issued then, review due now
+    cert.issued_at -= timedelta(days=365)
     for ev in db.session.scalars(select(CertificateEvent).where(CertificateEvent.serial == c["serial"])):
-        ev.at -= timedelta(days=3 * 365)
+        ev.at -= timedelta(days=365)
     db.session.commit()
-    s = f.session(w.body, f.days_ago(10), 8, "welding", kind="refresher", trainer_id=w.trainer["id"])
+    s = f.session(w.body, f.days_ago(10), 8, "confined_space", kind="refresher", trainer_id=w.trainer["id"])
     f.attend(w.body, s, wk["id"])
     r = w.body.post(f"{base}/review")
     assert r.status_code == 200, r.get_json()
@@ -192,14 +193,14 @@ def test_review_by_body_whose_accreditation_is_suspended_or_withdrawn_403(client
     from datetime import timedelta
     from certificates.models import CertificateEvent
     w = f.World(client)
-    wk = ready_worker(w)
-    c = issue(w, wk).get_json()
-    cert = db.session.get(Certificate, c["serial"])  # three years on, with the refresher done
-    cert.issued_at -= timedelta(days=3 * 365)
+    wk = ready_worker(w, "confined_space", 24)
+    c = issue(w, wk, "confined_space").get_json()
+    cert = db.session.get(Certificate, c["serial"])  # a year on, with the refresher done
+    cert.issued_at -= timedelta(days=365)
     for ev in db.session.scalars(select(CertificateEvent).where(CertificateEvent.serial == c["serial"])):
-        ev.at -= timedelta(days=3 * 365)
+        ev.at -= timedelta(days=365)
     db.session.commit()
-    s = f.session(w.body, f.days_ago(10), 8, "welding", kind="refresher", trainer_id=w.trainer["id"])
+    s = f.session(w.body, f.days_ago(10), 8, "confined_space", kind="refresher", trainer_id=w.trainer["id"])
     f.attend(w.body, s, wk["id"])
     base, acc = f"/api/v1/certificates/{c['serial']}", f"/api/v1/accreditations/{w.body_acc['id']}"
     for status in ("suspended", "active", "withdrawn"):

@@ -61,10 +61,16 @@ def test_rulesets_categories_on_a_day(client, backend):
     if backend != "sqlite":
         pytest.skip("the catalogue is files, not the database")
     today = client.get("/api/v1/categories").get_json()
-    assert today["rules"]["code"] == "2010" and today["rules"]["effective_from"] == "2010-07-01"
+    assert today["rules"]["code"] == "2026" and today["rules"]["effective_from"] == "2026-06-01"
+    assert today["rules"]["status"] == "reported" and today["rules"]["effective_until"] is None
     assert len(today["items"]) == len(load_catalogue().categories)
     past = client.get("/api/v1/categories?on=2015-03-01").get_json()
-    assert past["on"] == "2015-03-01" and past["items"] == today["items"]
+    assert past["on"] == "2015-03-01" and past["rules"]["code"] == "2010" and past["rules"]["effective_until"] == "2026-05-31"
+    now, then = ({c["code"]: c for c in d["items"]} for d in (today, past))
+    assert then["welding"]["review_interval_years"] == 3 and then["welding"]["retakes_allowed"] == 1
+    assert now["welding"]["review_interval_years"] == 0 and now["welding"]["retakes_allowed"] is None
+    assert now["welding"]["training_waiver"] is True and then["welding"]["training_waiver"] is False
+    assert now["confined_space"] == then["confined_space"]  # not a special operation: the revision leaves it
     for bad in ("2015-3-1", "yesterday", "20150301", "2015-02-30"):
         r = client.get(f"/api/v1/categories?on={bad}")
         assert r.status_code == 400 and r.mimetype == "application/problem+json", bad
@@ -73,9 +79,8 @@ def test_rulesets_categories_on_a_day(client, backend):
 
 
 def test_rulesets_issuance_takes_validity_and_review_from_the_set_in_force(client, tmp_path, monkeypatch):
-    """A certificate issued today under a set that began yesterday gets that set's review; the
-    same history under the 2010 set alone gets the three-yearly review (the history's dates are
-    the same either way: trained and examined before the change, certified after it)."""
+    """A certificate issued today under the 2026 set gets no review (renewed at expiry) and says
+    so; the same history under a folder holding the 2010 set alone gets the three-yearly review."""
     from datetime import timedelta
 
     from tests.certificates.test_issuance import issue, ready_worker
@@ -83,17 +88,145 @@ def test_rulesets_issuance_takes_validity_and_review_from_the_set_in_force(clien
     from training.db import utcnow
     yesterday = (utcnow() + timedelta(hours=8)).date() - timedelta(days=1)
     w = f.World(client)
-    old = issue(w, ready_worker(w)).get_json()
-    assert date.fromisoformat(old["review_due"]) < date.fromisoformat(old["valid_until"])  # 3-yearly review
-    folder = _folder(tmp_path, [_set("2010", "2010-07-01", str(yesterday - timedelta(days=1))),
-                                _set("next", str(yesterday), welding={"review_interval_years": 6, "validity_years": 6})])
+    new = issue(w, ready_worker(w)).get_json()
+    assert new["rules"] == "2026" and new["review_due"] == new["valid_until"] and not new["review_required"]
+    folder = _folder(tmp_path, [_set("2010", "2010-07-01")])
     monkeypatch.setenv("ANZHENG_CATALOGUE_DIR", folder)
     load_catalogue.cache_clear()
     try:
-        assert load_catalogue().rules_on(yesterday).code == "next"
-        new = issue(w, ready_worker(w)).get_json()
-        assert new["review_due"] == new["valid_until"]  # no review before the renewal
+        assert load_catalogue().rules_on(yesterday).code == "2010"
+        old = issue(w, ready_worker(w)).get_json()
+        assert old["rules"] == "2010" and old["review_required"]
+        assert date.fromisoformat(old["review_due"]) < date.fromisoformat(old["valid_until"])  # 3-yearly review
         assert new["valid_until"] == old["valid_until"]
+    finally:
+        monkeypatch.delenv("ANZHENG_CATALOGUE_DIR")
+        load_catalogue.cache_clear()
+
+
+# --- one worker's history crossing 2026-06-01, decided by the right set (both databases) -----------
+
+CHANGE = date(2026, 6, 1)
+
+
+def _on(day: date, hour: int = 9):
+    from tests.factories import CST
+    from datetime import datetime
+    return datetime(day.year, day.month, day.day, hour, tzinfo=CST)
+
+
+def _ago(day: date) -> int:
+    from tests.factories import CST
+    from datetime import datetime
+    return (datetime.now(CST).date() - day).days
+
+
+def _world(client):
+    """A body and a centre accredited since before the change (and after today)."""
+    from tests import factories as f
+    w = f.World(client, categories=("welding",))
+    back = _ago(date(2025, 12, 1))
+    for org in (w.body, w.centre):
+        f.accredit(w.reg, org, ["welding", "confined_space"], days_back=back, days_forward=800)
+    return w
+
+
+def _history(w, sittings, course_start=date(2026, 3, 2)):
+    """A worker trained for welding from ``course_start`` (108 hours) who sat the exam on each
+    (day, passed) of ``sittings``."""
+    from tests import factories as f
+    wk = f.worker(w.body)
+    f.train(w.body, w.trainer["id"], [wk["id"]], hours=108, start_days_ago=_ago(course_start))
+    for day, passed in sittings:
+        f.exam(w.centre, wk["id"], _on(day), theory=90 if passed else 60)
+    return wk
+
+
+def _findings(kind, worker_id):
+    from sqlalchemy import select
+    from training.db import db
+    from verify.models import Finding
+    db.session.expire_all()
+    return db.session.scalars(select(Finding).where(Finding.kind == kind, Finding.worker_id == worker_id)).all()
+
+
+def test_rulesets_trained_and_examined_before_the_change_certified_after(client):
+    """Sittings are counted by the rules of their day: a third sitting in April (2010: one retake)
+    is beyond the limit and raises the finding; the same pass in June (2026: no limit) is not. A
+    certificate issued now is issued under 2026: no review, renewed at expiry."""
+    from tests.certificates.test_issuance import issue
+    w = _world(client)
+    before = _history(w, [(date(2026, 4, 1), False), (date(2026, 4, 10), False), (date(2026, 4, 20), True)])
+    across = _history(w, [(date(2026, 5, 20), False), (date(2026, 5, 28), False), (date(2026, 6, 5), True)])
+    clean = _history(w, [(date(2026, 4, 20), True)])
+    r = issue(w, before)
+    assert r.status_code == 422 and [e["code"] for e in r.get_json()["errors"]] == ["retake_beyond_limit"]
+    assert len(_findings("retake_beyond_limit", before["id"])) == 1
+    assert _findings("retake_beyond_limit", across["id"]) == []
+    for wk in (across, clean):
+        c = issue(w, wk)
+        assert c.status_code == 201, c.get_json()
+        c = c.get_json()
+        assert c["rules"] == "2026" and c["review_due"] == c["valid_until"] and c["review_required"] is False
+        r = w.body.post(f"/api/v1/certificates/{c['serial']}/review")
+        assert r.status_code == 409 and r.get_json()["code"] == "no_review"
+
+
+def test_rulesets_certified_before_the_change_decided_after(client):
+    """The reverse: certificates issued under 2010 keep it. One whose review falls due after the
+    change needs none (verify valid, no review to make); one whose review fell due before it and
+    was not made is overdue."""
+    from datetime import timedelta
+
+    from certificates.models import Certificate
+    from certificates.service import add_years
+    from tests.certificates.test_issuance import issue
+    from tests.verify.test_online import verify
+    from training.db import db
+    w = _world(client)
+    lapsed, missed = (_history(w, [(date(2026, 4, 20), True)]) for _ in range(2))
+    certs = {}
+    for wk, issued in ((lapsed, date(2026, 2, 10)), (missed, date(2023, 3, 1))):
+        c = issue(w, wk).get_json()
+        row = db.session.get(Certificate, c["serial"])
+        row.issued_at, row.rules = _on(issued).replace(tzinfo=None) - timedelta(hours=8), "2010"
+        row.valid_until = add_years(issued, 6) - timedelta(days=1)
+        row.review_due = add_years(issued, 3) - timedelta(days=1)
+        certs[wk["id"]] = c
+    db.session.commit()
+    assert db.session.get(Certificate, certs[lapsed["id"]]["serial"]).review_due > CHANGE
+    assert db.session.get(Certificate, certs[missed["id"]]["serial"]).review_due < CHANGE
+    ok = verify(client, certs[lapsed["id"]]["qr_text"])
+    assert ok["result"] == "valid" and ok["certificate"]["rules"] == "2010" and not ok["certificate"]["review_required"]
+    late = verify(client, certs[missed["id"]]["qr_text"])
+    assert late["result"] == "review_overdue" and late["certificate"]["review_required"] is True
+    r = w.body.post(f"/api/v1/certificates/{certs[lapsed['id']]['serial']}/review")
+    assert r.status_code == 409 and r.get_json()["code"] == "no_review"
+    record = w.body.get(f"/api/v1/certificates/{certs[lapsed['id']]['serial']}").get_json()
+    assert record["rules"] == "2010" and record["review_required"] is False
+
+
+def test_rulesets_hours_by_the_course_start_and_pass_mark_by_the_exam_day(client, tmp_path, monkeypatch):
+    """With a set that, from 2026-06-01, asks 120 hours of welding and a pass mark of 70: a course
+    begun before needs 108 and one begun after 120; a 75 in May failed, in June it passes."""
+    from tests import factories as f
+    from training.evidence import evidence_for
+    folder = _folder(tmp_path, [_set("2010", "2010-07-01", "2026-05-31", welding={"pass_mark": 80}),
+                                _set("next", "2026-06-01", welding={"initial_hours": 120, "pass_mark": 70})])
+    monkeypatch.setenv("ANZHENG_CATALOGUE_DIR", folder)
+    load_catalogue.cache_clear()
+    try:
+        w = _world(client)
+        early, late = f.worker(w.body), f.worker(w.body)
+        f.train(w.body, w.trainer["id"], [early["id"]], hours=108, start_days_ago=_ago(date(2026, 5, 11)))
+        f.train(w.body, w.trainer["id"], [late["id"]], hours=108, start_days_ago=_ago(date(2026, 6, 8)))
+        may = f.exam(w.centre, early["id"], _on(date(2026, 5, 30)), theory=75)
+        june = f.exam(w.centre, early["id"], _on(date(2026, 6, 25)), theory=75)
+        f.exam(w.centre, late["id"], _on(date(2026, 7, 20)))
+        assert may["passed"] is False and june["passed"] is True
+        ev_early, ev_late = evidence_for(early["id"], "welding"), evidence_for(late["id"], "welding")
+        assert ev_early.required_hours == 108 and ev_early.problems == []
+        assert ev_late.required_hours == 120 and "insufficient_hours" in ev_late.problems
     finally:
         monkeypatch.delenv("ANZHENG_CATALOGUE_DIR")
         load_catalogue.cache_clear()

@@ -1,7 +1,7 @@
 """Online verification over HTTP: every result code, the scan record, the page, the limit."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import date, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
@@ -93,9 +93,15 @@ def test_verify_revoked_and_suspended(client):
 def test_verify_expired_and_review_overdue_from_registry(client):
     _, _, cert, _ = setup(client)
     row = db.session.get(Certificate, cert["serial"])
-    row.review_due = utcnow().date() - timedelta(days=2)
+    # A welding review that fell due after 2026-06-01 lapsed with the 2026 rules (renewed at
+    # expiry instead); one that fell due before it, and was not made, is overdue.
+    row.review_due = max(utcnow().date() - timedelta(days=2), date(2026, 6, 1))
     db.session.commit()
-    assert verify(client, cert["qr_text"])["result"] == "review_overdue"
+    assert verify(client, cert["qr_text"])["result"] == "valid"
+    row.review_due = date(2026, 5, 31)
+    db.session.commit()
+    out = verify(client, cert["qr_text"])
+    assert out["result"] == "review_overdue" and out["certificate"]["review_required"] is True
     row.valid_until = utcnow().date() - timedelta(days=2)
     db.session.commit()
     assert verify(client, cert["qr_text"])["result"] == "expired"
