@@ -86,6 +86,7 @@ class CardData:
     review_due: date
     qr_text: str
     status: str
+    review_required: bool = True  # False: renewed at expiry, never reviewed (the 2026 rules)
 
     def __post_init__(self):
         if not _MASKED_ID.fullmatch(self.holder_id_masked):
@@ -138,7 +139,8 @@ def _draw_card(canvas: Canvas, card: CardData) -> None:
         ("证书编号", card.serial, _MONO, 10),
         ("发证日期", card.issued_on.isoformat(), _LATIN, 9.5),
         ("有效期至", card.valid_until.isoformat(), _LATIN, 9.5),
-        ("复审日期", card.review_due.isoformat(), _LATIN, 9.5),
+        ("复审日期", card.review_due.isoformat(), _LATIN, 9.5) if card.review_required else
+        ("复审日期", "无需复审，到期换证", _CJK, 9.5),
     )
     label_x, value_x, right = 13 * mm, 33 * mm, width - 12 * mm
     y = height - 34 * mm

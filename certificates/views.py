@@ -69,7 +69,8 @@ def card_data(cert) -> CardData:
     return CardData(serial=cert.serial, holder_name=cert.worker.name, holder_id_masked=cert.worker.id_masked,
                     category_name=cat.name, category_code=cat.code, issuer_name=cert.issuer.name,
                     issued_on=service.china_today(cert.issued_at), valid_until=cert.valid_until,
-                    review_due=cert.review_due, qr_text=cert.qr_text, status=service.effective_status(cert))
+                    review_due=cert.review_due, qr_text=cert.qr_text, status=service.effective_status(cert),
+                    review_required=load_catalogue().review_required(cert.category, cert.review_due))
 
 
 @bp.get(f"{API}/<serial>/card.pdf")

@@ -148,6 +148,9 @@ class Catalogue:
         return [(rs.effective_from, rs.effective_until) for rs in self.rule_sets
                 if not _as_of(self, rs.code).categories[code].has_review] if code in self.categories else []
 
+    def rule_set(self, code: str | None) -> RuleSet | None:
+        return next((rs for rs in self.rule_sets if rs.code == code), None)
+
     def category(self, code: str) -> Category | None:
         return self.categories.get(code)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from training.auth import current_caller
+from training.catalogue import load_catalogue
 from training.errors import PayloadTooLarge, TooManyRequests
 from training.http import json_body, json_response, unit_of_work
 from training.i18n import api_lang, current_lang
@@ -92,4 +93,4 @@ def verify_page(rest):
     outcome = verify_text(request.base_url, current_app.extensions["key_table"], None)
     lang = current_lang()
     return render_template("verdict.html", outcome=outcome, style=VERDICT_STYLE.get(outcome.result, "bad"),
-                           reasons=_reasons(outcome.reasons, lang), retry=None)
+                           reasons=_reasons(outcome.reasons, lang), retry=None, rule_set=load_catalogue().rule_set)

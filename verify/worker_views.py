@@ -108,7 +108,8 @@ def _standing(cert: Certificate) -> dict:
         Appeal.by_worker == worker.id, Appeal.status == "pending", Appeal.finding_id.in_([x.id for x in findings]))))
     return {"worker": worker, "serial": cert.serial, "findings": findings, "finding_kind": finding_kind, "pending": pending,
             "certs": [{"c": c, "status": _status(c), "category": t(cat.category(c.category).name,
-                                                                    cat.category(c.category).name_en)}
+                                                                    cat.category(c.category).name_en),
+                       "review_required": cat.review_required(c.category, c.review_due)}
                       for c in certs]}
 
 
