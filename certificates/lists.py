@@ -2,11 +2,12 @@
 
 The trust list carries every signing key ever used for certificates (active, retired or
 compromised) with its organisation and that organisation's accreditation periods, so a verifier
-can decide ``issuer_not_accredited`` at signing time. The status list carries revoked and
-suspended serials and, for each compromised key, a digest of each token the registry recorded it
-signing before the compromise (never serials alone: whoever holds the stolen key can sign fresh
-claims under a listed serial). Both carry ``issued_at`` so a cached copy's age is known. Reads
-only; signing is the signer's.
+can decide ``issuer_not_accredited`` at signing time, and every category with the spans in which
+a review falling due is not required (``no_review``), so it can decide ``review_overdue``. The
+status list carries revoked and suspended serials and, for each compromised key, a digest of each
+token the registry recorded it signing before the compromise (never serials alone: whoever holds
+the stolen key can sign fresh claims under a listed serial). Both carry ``issued_at`` so a cached
+copy's age is known. Reads only; signing is the signer's.
 """
 from __future__ import annotations
 
@@ -58,15 +59,25 @@ def _key_entry(key: SigningKey, session) -> dict:
             "status": key.status, "compromised_at": _rfc3339(key.compromised_at)}
 
 
+def _category_entry(catalogue, cat) -> dict:
+    """A category with the spans (inclusive China dates; null: open) in which a review falling
+    due is not required, so an offline verifier never calls a lapsed review overdue where the
+    rules in force that day have none."""
+    spans = [[str(start), None if until is None else str(until)]
+             for start, until in catalogue.no_review(cat.code)]
+    return {"code": cat.code, "token_code": cat.token_code, "name": cat.name, "no_review": spans}
+
+
 def trust_document(signing: SigningKey | None = None, session=None) -> dict:
     """The trust list's content, unsigned: what online verification indexes directly. Read
     through ``session`` (default: the app's)."""
     session = db.session if session is None else session
     keys = session.scalars(select(SigningKey).where(SigningKey.purpose == "certificates")
                               .order_by(SigningKey.not_before)).all()
-    cats = sorted(load_catalogue().categories.values(), key=lambda c: c.token_code)
+    catalogue = load_catalogue()
+    cats = sorted(catalogue.categories.values(), key=lambda c: c.token_code)
     doc = {"issued_at": _rfc3339(utcnow()), "version": 1,
-           "categories": [{"code": c.code, "token_code": c.token_code, "name": c.name} for c in cats],
+           "categories": [_category_entry(catalogue, c) for c in cats],
            "keys": [_key_entry(k, session) for k in keys]}
     if signing is not None:
         doc["issuer"] = {"organization_id": signing.organization_id,

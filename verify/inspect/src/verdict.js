@@ -130,14 +130,38 @@ function keyEntry(raw, byCode) {
   };
 }
 
+// A category's no_review spans ([[from, until or null], ...], inclusive China dates, in order,
+// without overlap) as [start of the first day, end of the last] in epoch seconds (verdict.py's
+// _no_review). Absent: always reviewed, as every category was on a trust list from before it.
+function noReviewSpans(raw) {
+  if (!Object.prototype.hasOwnProperty.call(raw, "no_review")) return [];
+  const out = [];
+  for (const span of get(raw, "no_review", "list")) {
+    if (!Array.isArray(span) || span.length !== 2 || typeof span[0] !== "string"
+        || !(span[1] === null || typeof span[1] === "string")) {
+      throw new Error("a no_review span is [from, until or null]");
+    }
+    const after = dateToEpochEnd(...day(span[0])) - 86400;
+    const until = span[1] === null ? NEVER : dateToEpochEnd(...day(span[1]));
+    if (until <= after || (out.length && after < out[out.length - 1][1])) {
+      throw new Error("no_review spans must be non-empty, in order, without overlap");
+    }
+    out.push([after, until]);
+  }
+  return out;
+}
+
 // Index a trust list whose signature the caller has already checked (verdict.py's TrustIndex).
 export function trustIndex(doc) {
   const categories = new Map();
+  const noReview = new Map(); // token_code -> [[after, until], ...]: no review due in (after, until]
   for (const raw of get(doc, "categories", "list")) {
     const tokenCode = get(raw, "token_code", "int");
     if (tokenCode < 0 || categories.has(tokenCode)) throw new Error(`bad or repeated token_code ${tokenCode}`);
     categories.set(tokenCode, get(raw, "code", "str"));
     get(raw, "name", "str");
+    const spans = noReviewSpans(raw);
+    if (spans.length) noReview.set(tokenCode, spans);
   }
   const byCode = new Map([...categories].map(([tokenCode, code]) => [code, tokenCode]));
   const keys = new Map();
@@ -147,7 +171,7 @@ export function trustIndex(doc) {
     if (keys.has(hex)) throw new Error("repeated kid");
     keys.set(hex, entry);
   }
-  return { issuedAt: instant(get(doc, "issued_at", "str")), keys, categories };
+  return { issuedAt: instant(get(doc, "issued_at", "str")), keys, categories, noReview };
 }
 
 function serialTimes(doc, name) {
@@ -247,7 +271,7 @@ export async function checkToken(token, trust, status, now) {
   const claims = decoded.claims;
   const doubt = doubtOf(key, kidHex, claims, trust, status, token);
   if (doubt !== null) return verdict("forged", [doubt]);
-  const result = standing(key, claims, status, now);
+  const result = standing(key, claims, trust, status, now);
   return verdict(result, REASONS[result], claims);
 }
 
@@ -264,14 +288,20 @@ function doubtOf(key, kidHex, claims, trust, status, token) {
   return null;
 }
 
-function standing(key, claims, status, now) {
+function standing(key, claims, trust, status, now) {
   const serialHex = toHex(claims.serial);
   if (status.revoked.has(serialHex)) return "revoked";
   if (status.suspended.has(serialHex)) return "suspended";
   if (!accredited(key, claims.categoryCode, claims.issuedAt)) return "issuer_not_accredited";
   if (now >= claims.expiresAt) return "expired";
-  if (now >= claims.reviewDueAt) return "review_overdue";
+  if (now >= claims.reviewDueAt && reviewRequired(trust, claims.categoryCode, claims.reviewDueAt)) {
+    return "review_overdue";
+  }
   return "valid";
+}
+
+function reviewRequired(trust, category, due) {
+  return !(trust.noReview.get(category) || []).some(([after, until]) => after < due && due <= until);
 }
 
 function accredited(key, category, at) {
