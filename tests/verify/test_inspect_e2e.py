@@ -95,6 +95,8 @@ def test_inspect_offline_verify_queue_and_sync(app, world):
         assert codes == ["signature_valid", "offline_registry_not_checked"]
         name = page.text_content("[data-testid=holder-name]")
         assert "*" in name and page.text_content("[data-testid=holder-id]").count("*") == 8
+        # Issued under the 2026 rules: the trust list says no review falls due, so none is shown.
+        assert page.text_content("[data-testid=review-due]") == "无需复审，到期换证"
         page.click("[data-testid=holder-match]")
         page.select_option("#task", "welder")
         _shot(page, "verdict-valid")

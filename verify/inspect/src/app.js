@@ -13,7 +13,7 @@ import {
 } from "./store.js";
 import { AuthError, uploadInspections, uploadScans } from "./sync.js";
 import { epochEndToDate, parseSerial, serialText, toHex } from "./token.js";
-import { verifyOffline } from "./verdict.js";
+import { reviewRequired, verifyOffline } from "./verdict.js";
 
 const CONFIG = JSON.parse(document.getElementById("inspect-config").textContent);
 const OK = new Set(["valid"]);
@@ -187,6 +187,7 @@ function offlineCertificate(claims) {
     serial: serialText(claims.serial), holder_name: maskName(claims.holderName), holder_id_masked: claims.holderIdMasked,
     category: code, category_name: names.get(code) || code, issuer: { name: key ? key.organizationName : claims.issuerId },
     valid_until: epochEndToDate(claims.expiresAt), review_due: epochEndToDate(claims.reviewDueAt),
+    review_required: reviewRequired(S.lists.trust, claims.categoryCode, claims.reviewDueAt),
   };
 }
 
@@ -387,7 +388,7 @@ function verdictView() {
         <dt>${w("issuer")}</dt><dd>${esc(c.issuer?.name)}</dd>
         <dt>${w("serial")}</dt><dd class="mono">${esc(c.serial)}</dd>
         <dt>${w("validUntil")}</dt><dd>${esc(c.valid_until)}</dd>
-        <dt>${w("reviewDue")}</dt><dd>${esc(c.review_due)}</dd>
+        <dt>${w("reviewDue")}</dt><dd data-testid="review-due">${c.review_required === false ? w("noReview") : esc(c.review_due)}</dd>
       </dl>
     </section>
     <section class="card">

@@ -49,6 +49,7 @@ const WORDS = {
   serial: ["证书编号", "Serial"],
   validUntil: ["有效期至", "Valid until"],
   reviewDue: ["复审日期", "Review due"],
+  noReview: ["无需复审，到期换证", "No review: renewed at expiry"],
   why: ["核验说明", "Why"],
   holderQuestion: ["持证人与身份证是否一致？", "Does the holder match the identity card?"],
   match: ["一致", "Matches"],

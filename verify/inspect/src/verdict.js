@@ -300,7 +300,8 @@ function standing(key, claims, trust, status, now) {
   return "valid";
 }
 
-function reviewRequired(trust, category, due) {
+// Does a review falling due at ``due`` (epoch seconds) still have to be made? (the trust list's no_review)
+export function reviewRequired(trust, category, due) {
   return !(trust.noReview.get(category) || []).some(([after, until]) => after < due && due <= until);
 }
 
