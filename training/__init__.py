@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
     from .auth import init_app as init_auth
     init_auth(app)  # people's keys: their roles apply on every API endpoint
     i18n.init_app(app)
-    from . import evidence_views, views  # noqa: F401  (routes register on import)
+    from . import credentials, evidence_views, views  # noqa: F401  (routes register on import)
     from .cli import register_cli
     from .accounts_views import register as register_console  # personal accounts and the console
     register_console(app)

@@ -208,6 +208,8 @@ API_ACTIONS = {
     "training.create_exam": "records",
     "training.create_exams": "records",
     "training.void_exam": "records",
+    "training.create_credential": "records",
+    "training.void_credential": "records",
     "certificates.issue": "issue",
     "certificates.review": "issue",
     "certificates.revoke": "revoke",

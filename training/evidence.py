@@ -204,20 +204,23 @@ _EXAMS_OF = (select(_E.worker_id, _E.category, _E.id, _E.taken_at, _E.passed)
 # Vocational-skill certificates recorded as evidence (training/credentials.py): under rules with a
 # training waiver, one valid on the day of the exam stands for the training hours.
 _K = Credential.__table__.c
-_WAIVERS_OF = (select(_K.worker_id, _K.category, _K.id, _K.issued_on, _K.valid_until)
+_WAIVERS_OF = (select(_K.worker_id, _K.category, _K.id, _K.state, _K.issued_on, _K.valid_until)
                .where(_K.worker_id.in_(bindparam("worker_ids", expanding=True)), _K.kind == "skill_certificate",
-                      _K.state == "valid", _K.voided_at.is_(None))
+                      _K.voided_at.is_(None))
                .order_by(_K.created_at, _K.id))
 
 
 def waivers_of(worker_ids) -> dict:
-    """{(worker id, category): [skill certificates, oldest recorded first]} for many workers, in one read."""
-    out: dict = {}
+    """{(worker id, category): [the skill certificate that counts]} for many workers, in one read.
+    The latest non-void record of a category counts (as ``credentials.current_credential`` has
+    it), so one recorded ``valid`` and later recorded ``revoked`` waives nothing; a pair whose
+    latest record is not ``valid`` is absent. Whether it covers a day is ``waiver_on``'s."""
+    latest: dict = {}
     ids = sorted(set(worker_ids))
     if ids:
         for row in _read(_WAIVERS_OF, worker_ids=ids):
-            out.setdefault((row.worker_id, row.category), []).append(row)
-    return out
+            latest[(row.worker_id, row.category)] = row  # oldest first: the last one stays
+    return {key: [row] for key, row in latest.items() if row.state == "valid"}
 
 
 def waiver_on(waivers, day) -> Row | None:

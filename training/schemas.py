@@ -5,11 +5,17 @@ schemas show identity numbers only masked. The same schemas feed the OpenAPI doc
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+import re
+import unicodedata
+from datetime import date
 
-from .catalogue import EMPLOYER_KINDS, ORG_KINDS, load_catalogue
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from .catalogue import CHINA, EMPLOYER_KINDS, ORG_KINDS, load_catalogue
+from .db import utcnow
 from .errors import coded
 from .fields import CreditCode, IdNumber, PersonName, UtcDateTime
+from .identity import IdentityError, normalize_id_number
 
 _CAT = load_catalogue()
 CATEGORY_CODES = sorted(_CAT.categories)
@@ -203,3 +209,114 @@ class ProblemSchema(Schema):
     status = fields.Integer()
     detail = fields.String()
     errors = fields.List(fields.Dict())
+
+
+# --- credentials held from outside this service (training/credentials.py) ----------------------
+
+CREDENTIAL_KINDS = ("skill_certificate", "national_licence")
+CREDENTIAL_STATES = ("valid", "suspended", "revoked", "expired")
+_SKILL_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}", re.ASCII)
+_LICENCE_NUMBER = re.compile(r"T[0-9]{17}[0-9X]", re.ASCII)
+_ID_WINDOW = re.compile(r"(?=([0-9]{17}[0-9X]))", re.ASCII)
+
+
+def china_today() -> date:
+    return (utcnow() + CHINA).date()
+
+
+def holds_identity_number(number: str) -> bool:
+    """Does ``number`` (or it without hyphens) contain a valid resident identity number? The
+    shape alone is not enough: a vocational-skill certificate's own number is a letter and 21
+    digits, so every one of them holds 18 digits in a row."""
+    for text in {number.upper(), number.upper().replace("-", "")}:
+        for window in _ID_WINDOW.findall(text):
+            try:
+                normalize_id_number(window)
+                return True
+            except IdentityError:
+                continue
+    return False
+
+
+def licence_number(value: str) -> str:
+    """A national licence number as typed, normalised (width forms folded, spaces removed, upper
+    case): what is compared with ``T`` + the holder's identity number. Never stored."""
+    return "".join(unicodedata.normalize("NFKC", value).split()).upper()
+
+
+def _not_future(field: str, day, errors: dict) -> None:
+    if day is not None and day > china_today():
+        errors[field] = [coded("in_future", f"{field} must not be after today (China time).")]
+
+
+class CredentialCreateRequestSchema(Schema):
+    """A credential as its recorder read it. A national licence's ``number`` is ``T`` + the
+    holder's identity number (checked against the worker, then kept masked); a skill
+    certificate's is 1 to 40 letters, digits or hyphens and holds no identity number."""
+    kind = fields.String(required=True, validate=validate.OneOf(CREDENTIAL_KINDS))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORY_CODES))
+    number = fields.String(required=True, validate=validate.Length(1, 40))
+    state = fields.String(load_default="valid", validate=validate.OneOf(CREDENTIAL_STATES))
+    authority = Name(200)
+    level = fields.String(validate=validate.Length(1, 20))
+    issued_on = fields.Date(required=True)
+    valid_until = fields.Date()
+    checked_on = fields.Date()
+
+    @validates_schema(skip_on_field_errors=False)
+    def _shape(self, data, **_):
+        errors: dict[str, list[str]] = {}
+        kind, number = data.get("kind"), data.get("number")
+        if kind == "national_licence" and number is not None:
+            if not _LICENCE_NUMBER.fullmatch(licence_number(number)):
+                errors["number"] = [coded("licence_number_format", "A national licence number is T and the "
+                                          "holder's 18-character identity number.")]
+            else:
+                try:
+                    normalize_id_number(licence_number(number)[1:])
+                except IdentityError as err:  # its message names the fault, never the number
+                    errors["number"] = [coded("licence_number_format", "After the T: " + err.message)]
+            if "level" in data:
+                errors["level"] = [coded("not_allowed", "Only a skill certificate has a level.")]
+        elif kind == "skill_certificate" and number is not None:
+            if not _SKILL_NUMBER.fullmatch(number):
+                errors["number"] = [coded("invalid", "1 to 40 letters, digits or hyphens.")]
+            elif holds_identity_number(number):
+                errors["number"] = [coded("number_is_identity", "This holds an identity number: give the "
+                                          "certificate's own number, never the holder's identity number.")]
+        for name in ("issued_on", "checked_on"):
+            _not_future(name, data.get(name), errors)
+        if data.get("issued_on") and data.get("valid_until") and data["valid_until"] < data["issued_on"]:
+            errors["valid_until"] = [coded("range", "valid_until must not be before issued_on.")]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _defaults(self, data, **_):
+        data.setdefault("checked_on", china_today())
+        return data
+
+
+class OrganizationRefSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class CredentialSchema(Schema):
+    """A recorded credential as the organisations that may read it see it: a national licence's
+    number only masked (``T`` + the holder's masked identity number)."""
+    id = fields.String()
+    worker_id = fields.String()
+    kind = fields.String()
+    category = fields.String()
+    number = fields.String()
+    state = fields.String()
+    authority = fields.String()
+    level = fields.String(allow_none=True)
+    issued_on = fields.Date()
+    valid_until = fields.Date(allow_none=True)
+    checked_on = fields.Date()
+    recorded_by = fields.Nested(OrganizationRefSchema)
+    created_at = UtcDateTime()
+    voided_at = UtcDateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)

@@ -19,6 +19,7 @@ from certificates.keys import list_key
 from certificates.models import Certificate, SigningKey
 from certificates.service import china_today, effective_status
 from training.catalogue import load_catalogue
+from training.credentials import BLOCKING_STATES, current_credential
 from training.db import db, new_id, utcnow
 from training.errors import Forbidden, Unprocessable, coded, field_error
 from training.fields import IdNumber, iso
@@ -123,6 +124,26 @@ def _certificates(worker_id: str, role, today: date, starts_on: date, lang: str)
     return lines, reasons
 
 
+def _licences(worker_id: str, role, today: date, lang: str):
+    """The national licences recorded for the role's categories (training.credentials), as
+    recorded: the state is what the recorder found on the national platform on ``checked_on``,
+    which stays the authority. A suspended, revoked or expired one blocks; none recorded is
+    normal (the licence is the ministry's, and this service does not hold every one)."""
+    cat = load_catalogue()
+    lines, reasons = [], []
+    for code in role.required_categories:
+        lic = current_credential(worker_id, "national_licence", code, today)
+        if lic is None:
+            continue
+        lines.append({"category": code, "number": lic.number, "state": lic.state,
+                      "checked_on": str(lic.checked_on), "authority": lic.authority})
+        if lic.state in BLOCKING_STATES:
+            name = cat.category(code).name if lang != "en" else cat.category(code).name_en
+            reasons.append(_reason(f"national_licence_{lic.state}", lang, category=code, category_name=name,
+                                   number=lic.number, checked_on=str(lic.checked_on)))
+    return lines, reasons
+
+
 def _reason(code: str, lang: str, **facts) -> dict:
     """{"code", "message"} plus the ids a client can act on (category, serial, case, finding)."""
     out = {"code": code, "message": pm.words(code, lang, **facts)}
@@ -206,6 +227,8 @@ def check_hire(data: dict, caller, signer, lang: str = "zh", presented: bool = F
             raise Unprocessable("Unknown site.", [field_error("site_id", "not_found", "No site with this id belongs to the host.")])
     role = load_catalogue().roles[data["role"]]
     certificates, reasons = _certificates(worker.id, role, today, starts_on, lang)
+    licences, blocked = _licences(worker.id, role, today, lang)
+    reasons += blocked
     ind = induction_for(worker.id, host, role.code, starts_on)
     if not ind.sufficient:
         reasons.append(_induction_reason(ind, host, lang))
@@ -228,6 +251,7 @@ def check_hire(data: dict, caller, signer, lang: str = "zh", presented: bool = F
             "requested_by": {"organization_id": caller.org_id, "organization_name": caller.org_name,
                              "key_id": caller.key_id, "holder_name": caller.holder_name},
             "required_categories": list(role.required_categories), "certificates": certificates,
+            "licences": licences,
             "induction": ind.as_dict(), "lang": lang}
     key = list_key(signer)
     body["signature"] = {"alg": "EdDSA", "kid": tok.b64url_encode(bytes(key.kid)),

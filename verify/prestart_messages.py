@@ -33,6 +33,25 @@ MESSAGES = {
         "须复审合格后才能上岗。",
         "The worker's “{category_name}” certificate ({serial}) was due for review on {review_due}, before "
         "the start date {starts_on}. It must pass the review before they start."),
+    # the national licence (特种作业操作证) as recorded: the national platform is the authority
+    "national_licence_suspended": (
+        "录入的该人员“{category_name}”全国特种作业操作证（{number}）经国家平台查询，于{checked_on}为暂扣状态，"
+        "暂扣期间不能上岗。以国家平台查询结果为准。",
+        "The worker's recorded national licence for “{category_name}” ({number}) was found suspended on "
+        "{checked_on} per the national platform; while suspended it does not qualify them. The national "
+        "platform is authoritative."),
+    "national_licence_revoked": (
+        "录入的该人员“{category_name}”全国特种作业操作证（{number}）经国家平台查询，于{checked_on}为已吊销（撤销）状态，"
+        "不能凭它上岗。以国家平台查询结果为准。",
+        "The worker's recorded national licence for “{category_name}” ({number}) was found revoked on "
+        "{checked_on} per the national platform; it does not qualify them. The national platform is "
+        "authoritative."),
+    "national_licence_expired": (
+        "录入的该人员“{category_name}”全国特种作业操作证（{number}）经国家平台查询，于{checked_on}为已过期状态，"
+        "须换证后才能上岗。以国家平台查询结果为准。",
+        "The worker's recorded national licence for “{category_name}” ({number}) was found expired on "
+        "{checked_on} per the national platform; it must be renewed before they start. The national "
+        "platform is authoritative."),
     "insufficient_induction": (
         "“{employer_name}”的三级安全教育未完成：{detail}本单位培训合格后才能上岗。",
         "The three-level safety induction at “{employer_name}” is incomplete: {detail}They may start "
