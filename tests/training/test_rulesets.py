@@ -259,3 +259,41 @@ def test_rulesets_nothing_assumes_one_province(client):
     db.session.expire_all()
     # (The classes are entered today for days gone by: late_record, about the body's bookkeeping.)
     assert set(db.session.scalars(select(Finding.kind))) <= {"late_record"}
+
+
+def test_rulesets_skill_certificate_stands_for_the_hours_from_the_2026_rules(client):
+    """A worker with a vocational-skill certificate recorded by the exam centre and no training:
+    an exam in May 2026 (2010 rules: no waiver) was taken before any training and raises the
+    finding; an exam in June (2026) needs none, issuance names the waiver, and no finding is raised
+    for it. Voided, the certificate stands for nothing any more."""
+    import json as _json
+
+    from certificates.models import Certificate
+    from tests import factories as f
+    from tests.certificates.test_issuance import issue
+    from training.db import db
+    from training.evidence import evidence_for
+    w = _world(client)
+    wk = f.worker(w.body)
+    skill = w.centre.post(f"/api/v1/workers/{wk['id']}/credentials", {
+        "kind": "skill_certificate", "category": "welding", "number": "S000044030004193000012", "level": "四级",
+        "authority": "河南省职业技能鉴定中心", "issued_on": "2026-01-15"})
+    assert skill.status_code == 201, skill.get_json()
+    skill = skill.get_json()
+    may = f.exam(w.centre, wk["id"], _on(date(2026, 5, 20)))
+    assert len(_findings("exam_before_training", wk["id"])) == 1
+    june = f.exam(w.centre, wk["id"], _on(date(2026, 6, 20)))
+    hits = _findings("exam_before_training", wk["id"])
+    assert len(hits) == 1 and may["id"] in hits[0].evidence and june["id"] not in hits[0].evidence
+    ev = evidence_for(wk["id"], "welding")
+    assert ev.problems == [] and ev.waived_by == skill["id"] and ev.exam_id == june["id"]
+    c = issue(w, wk)
+    assert c.status_code == 201, c.get_json()
+    snap = _json.loads(db.session.get(Certificate, c.get_json()["serial"]).evidence)
+    assert snap["waived_by"] == skill["id"] and snap["credited_hours"] == 0
+    other = f.worker(w.body)  # the same exams without the skill certificate: no waiver
+    f.exam(w.centre, other["id"], _on(date(2026, 6, 20)))
+    assert "insufficient_hours" in evidence_for(other["id"], "welding").problems
+    void = w.centre.post(f"/api/v1/workers/{wk['id']}/credentials/{skill['id']}/void", {"reason": "录入错误"})
+    assert void.status_code == 200, void.get_json()
+    assert evidence_for(wk["id"], "welding").problems == ["insufficient_hours", "exam_before_training"]
