@@ -75,6 +75,7 @@ class RuleSet:
     effective_until: date | None
     source: str
     categories: dict = field(default_factory=dict, hash=False, compare=False)
+    induction: dict = field(default_factory=dict, hash=False, compare=False)  # over industries.json's
     status: str = "confirmed"  # confirmed | reported: how far its figures were checked (docs/rules.md)
 
     def covers(self, day: date) -> bool:
@@ -121,11 +122,15 @@ class Catalogue:
 
     def at(self, moment: datetime) -> "Catalogue":
         """The catalogue as the set in force at ``moment`` (naive UTC, as stored) has it: the
-        China calendar day decides. A record dated before the earliest set (older than the law
-        the catalogue knows) is weighed under the earliest set rather than refused."""
-        if self.rule_sets and (moment + CHINA).date() < self.rule_sets[0].effective_from:
+        China calendar day decides."""
+        return self.of_day((moment + CHINA).date())
+
+    def of_day(self, day: date) -> "Catalogue":
+        """``on(day)``, except that a day before the earliest set (older than the law the
+        catalogue knows) is weighed under the earliest set rather than refused."""
+        if self.rule_sets and day < self.rule_sets[0].effective_from:
             return _as_of(self, self.rule_sets[0].code)
-        return self.on((moment + CHINA).date())
+        return self.on(day)
 
     def review_required(self, code: str, review_due: date) -> bool:
         """Does a review falling due on ``review_due`` still have to be made? Not where the set in
@@ -187,12 +192,13 @@ def load_catalogue(folder: str | None = None) -> Catalogue:
             raise ValueError(f"roles.json: role {item['code']} requires unknown categories {unknown}")
         roles[item["code"]] = Role(item["code"], item["name"], item["name_en"], tuple(item["required_categories"]))
     ind = _read(where, "industries.json")
-    sets = _rule_sets(where, cats)
+    sets = _rule_sets(where, cats, ind["induction"])
     return Catalogue(cats, roles, {i["code"]: i for i in ind["items"]}, ind["induction"], sets)
 
 
-def _rule_sets(where: Path, cats: dict[str, Category]) -> tuple[RuleSet, ...]:
-    """rulesets.json, checked: known categories and fields, ordered, no gap and no overlap."""
+def _rule_sets(where: Path, cats: dict[str, Category], induction: dict) -> tuple[RuleSet, ...]:
+    """rulesets.json, checked: known categories, fields and induction figures, ordered, no gap
+    and no overlap."""
     if not (where / "rulesets.json").exists():
         return ()
     out = []
@@ -205,10 +211,13 @@ def _rule_sets(where: Path, cats: dict[str, Category]) -> tuple[RuleSet, ...]:
                 raise ValueError(f"rulesets.json: set {item['code']} changes fields no set may change: {sorted(unknown)}")
         if item.get("status", "confirmed") not in ("confirmed", "reported"):
             raise ValueError(f"rulesets.json: set {item['code']} has status {item['status']!r}, not confirmed or reported")
+        unknown = set(item.get("induction", {})) - set(induction)
+        if unknown:
+            raise ValueError(f"rulesets.json: set {item['code']} changes unknown induction figures {sorted(unknown)}")
         until = item.get("effective_until")
         out.append(RuleSet(item["code"], item["name"], item["name_en"], date.fromisoformat(item["effective_from"]),
                            date.fromisoformat(until) if until else None, item.get("source", ""),
-                           item.get("categories", {}), item.get("status", "confirmed")))
+                           item.get("categories", {}), item.get("induction", {}), item.get("status", "confirmed")))
     out.sort(key=lambda rs: rs.effective_from)
     for before, after in zip(out, out[1:]):
         if before.effective_until is None or (after.effective_from - before.effective_until).days != 1:
@@ -228,5 +237,6 @@ def _as_of(base: Catalogue, code: str) -> Catalogue:
     if kept is None or kept[0] is not base:
         rs = next(r for r in base.rule_sets if r.code == code)
         cats = {c: dataclasses.replace(cat, **rs.categories.get(c, {})) for c, cat in base.categories.items()}
-        kept = _AS_OF[(id(base), code)] = (base, dataclasses.replace(base, categories=cats, rules=rs))
+        kept = _AS_OF[(id(base), code)] = (base, dataclasses.replace(
+            base, categories=cats, induction={**base.induction, **rs.induction}, rules=rs))
     return kept[1]

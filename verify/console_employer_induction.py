@@ -20,7 +20,7 @@ from training.catalogue import load_catalogue
 from training.console_pages import paged
 from training.console_attendance import void_from_form
 from training.console_uploads import UploadError, parse_local
-from training.db import db
+from training.db import db, utcnow
 from training.errors import ApiError
 from training.evidence import record_attendance, record_session
 from training.i18n import t
@@ -66,7 +66,7 @@ def induction():
     listing = paged(stmt.order_by(TrainingSession.starts_at.desc(), TrainingSession.id), rows=True)
     industry = g.account.organization.industry or "other"
     return render_template("console_employer_induction.html", listing=listing, level=level, levels=LEVELS,
-                           industry=industry, required=load_catalogue().induction_hours(industry))
+                           industry=industry, required=load_catalogue().at(utcnow()).induction_hours(industry))
 
 
 @bp.post("/induction")
@@ -126,7 +126,7 @@ def induction_grid():
     role, q, level, todo = (request.args.get(k, "").strip() for k in ("role", "q", "level", "todo"))
     sessions, workers = grid_sessions(level), placed_workers(role, q)
     hours = recorded_hours([w.id for w in workers])
-    required = load_catalogue().induction_hours(g.account.organization.industry or "other") \
+    required = load_catalogue().at(utcnow()).induction_hours(g.account.organization.industry or "other") \
         if kind() == "enterprise" else None
     if todo:
         workers = [w for w in workers if incomplete(hours.get(w.id, {}), required)]

@@ -245,8 +245,9 @@ def _repeat_since(worker_id: str, host_id: str, role: str, starts_on: date, abse
 
 def induction_for(worker_id: str, host: Organization, role: str, starts_on: date) -> Induction:
     """The host's induction of the worker: credited hours by level (overlaps and the daily cap
-    applied as for any training), what the host's industry requires, and any repeat due."""
-    cat = load_catalogue()
+    applied as for any training), what the host's industry requires (by the rules in force on
+    the first day), and any repeat due."""
+    cat = load_catalogue().of_day(starts_on)
     settings = cat.induction
     ind = Induction(required_hours=cat.induction_hours(host.industry or "other"),
                     required_levels=tuple(settings.get("required_levels", LEVELS)))

@@ -19,13 +19,14 @@ def _folder(tmp_path, sets):
     return str(tmp_path)
 
 
-def _set(code, start, until=None, **categories):
+def _set(code, start, until=None, induction=None, **categories):
     return {"code": code, "name": code, "name_en": code, "effective_from": start, "effective_until": until,
-            "categories": categories}
+            "categories": categories, **({"induction": induction} if induction else {})}
 
 
 def test_rulesets_each_day_gets_the_set_in_force(tmp_path):
-    folder = _folder(tmp_path, [_set("2026", "2026-06-01", welding={"review_interval_years": 6, "retakes_allowed": 4}),
+    folder = _folder(tmp_path, [_set("2026", "2026-06-01", induction={"required_hours": 32},
+                                     welding={"review_interval_years": 6, "retakes_allowed": 4}),
                                 _set("2010", "2010-07-01", "2026-05-31")])
     try:
         cat = load_catalogue(folder)
@@ -34,6 +35,9 @@ def test_rulesets_each_day_gets_the_set_in_force(tmp_path):
         assert before.categories["welding"].review_interval_years == 3 and before.categories["welding"].retakes_allowed == 1
         assert after.categories["welding"].review_interval_years == 6 and after.categories["welding"].retakes_allowed == 4
         assert after.categories["electrician_low_voltage"] == before.categories["electrician_low_voltage"]
+        assert before.induction_hours("other") == 24 and after.induction_hours("other") == 32
+        assert after.induction_hours("coal_mine") == before.induction_hours("coal_mine") == 72
+        assert cat.of_day(date(2001, 1, 1)) is before  # older records: the earliest set
         assert cat.on(date(2030, 1, 1)) is after  # built once per set
         with pytest.raises(NoRulesInForce):
             cat.on(date(2010, 6, 30))
@@ -47,6 +51,7 @@ def test_rulesets_each_day_gets_the_set_in_force(tmp_path):
     ([_set("a", "2010-07-01"), _set("b", "2026-06-01")], "must start the day after"),
     ([_set("a", "2010-07-01", None, welding={"token_code": 99})], "fields no set may change"),
     ([_set("a", "2010-07-01", None, astronaut={"pass_mark": 1})], "unknown category"),
+    ([_set("a", "2010-07-01", None, induction={"hours_of_fun": 1})], "unknown induction figures"),
 ])
 def test_rulesets_gaps_overlaps_and_unknown_figures_are_refused_when_loaded(tmp_path, sets, says):
     folder = _folder(tmp_path, sets)
