@@ -31,6 +31,7 @@ from .models import Credential, Organization, Worker
 from .openapi import doc
 from .schemas import CredentialCreateRequestSchema, CredentialSchema, ListOf, licence_number
 from .service import get_or_404
+from .signals import record_voided
 from .views import API, bp
 
 RECORDER_KINDS = ("exam_centre", "regulator")
@@ -85,6 +86,7 @@ def void_credential(cred: Credential, reason: str, caller: Caller) -> Credential
         raise Conflict("This record is already void.")
     cred.voided_at, cred.void_reason = utcnow(), reason
     db.session.flush()
+    record_voided.send(cred)  # the rules weigh again what it stood for
     audit.record("credential.voided", actor_org=caller.org_id, actor_key=caller.key_id, subject=cred.id,
                  detail={"worker_id": cred.worker_id, "kind": cred.kind, "category": cred.category,
                          "reason": reason})

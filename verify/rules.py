@@ -170,13 +170,15 @@ def certificate_for(worker_id: str, category: str | None, record_ids) -> str | N
 
 
 def snapshot_refs(snapshot: str | None) -> set[str]:
-    """The records a certificate's evidence snapshot names, as ``attendance:<id>``/``exam:<id>``."""
+    """The records a certificate's evidence snapshot names, as ``attendance:<id>``/``exam:<id>``
+    (and ``credential:<id>``, the skill certificate that stood for the hours)."""
     try:
         snap = json.loads(snapshot or "{}")
     except ValueError:
         return set()
     exams = set(snap.get("exam_ids") or []) | ({snap["exam_id"]} if snap.get("exam_id") else set())
-    return {f"attendance:{i}" for i in snap.get("attendance_ids") or []} | {f"exam:{i}" for i in exams}
+    return ({f"attendance:{i}" for i in snap.get("attendance_ids") or []} | {f"exam:{i}" for i in exams}
+            | ({f"credential:{snap['waived_by']}"} if snap.get("waived_by") else set()))
 
 
 def snapshot_ids(snapshot: str | None) -> set[str]:
@@ -283,13 +285,17 @@ def init_app(app: Flask) -> None:
 
 
 def on_void(record, **_):
-    """A voided record withdraws the open findings resting on it; then the rules run again."""
-    from training.models import Attendance
+    """A voided record withdraws the open findings resting on it; then the rules run again. (A
+    voided skill certificate withdraws nothing: no finding rests on one; the exams it stood for
+    are weighed again without it, and so are the certificates issued on it.)"""
+    from training.models import Attendance, Credential
 
     from . import rules_certificates, rules_exams, rules_training
     from .findings import withdraw_resting_on
-    kind = "attendance" if isinstance(record, Attendance) else "exam"
-    withdraw_resting_on(f"{kind}:{record.id}")
+    kind = ("attendance" if isinstance(record, Attendance) else
+            "credential" if isinstance(record, Credential) else "exam")
+    if kind != "credential":
+        withdraw_resting_on(f"{kind}:{record.id}")
     if kind == "attendance":
         rules_training.recheck_worker(record.worker_id, record.session_id)
     else:

@@ -270,7 +270,7 @@ def test_rulesets_skill_certificate_stands_for_the_hours_from_the_2026_rules(cli
     """A worker with a vocational-skill certificate recorded by the exam centre and no training:
     an exam in May 2026 (2010 rules: no waiver) was taken before any training and raises the
     finding; an exam in June (2026) needs none, issuance names the waiver, and no finding is raised
-    for it. Voided, the certificate stands for nothing any more."""
+    for it. Voided, the skill certificate stands for nothing any more, and the rules say so."""
     import json as _json
 
     from certificates.models import Certificate
@@ -302,3 +302,8 @@ def test_rulesets_skill_certificate_stands_for_the_hours_from_the_2026_rules(cli
     void = w.centre.post(f"/api/v1/workers/{wk['id']}/credentials/{skill['id']}/void", {"reason": "录入错误"})
     assert void.status_code == 200, void.get_json()
     assert evidence_for(wk["id"], "welding").problems == ["insufficient_hours", "exam_before_training"]
+    # Weighed again without it: the June exam is now before any training, and the certificate
+    # issued on the waiver has lost its evidence.
+    assert any(june["id"] in x.evidence for x in _findings("exam_before_training", wk["id"]))
+    (lost,) = _findings("certificate_without_evidence", wk["id"])
+    assert lost.certificate_serial == c.get_json()["serial"] and "insufficient_hours" in lost.evidence
