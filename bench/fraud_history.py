@@ -172,7 +172,7 @@ def _class(gen: Gen, b, trainer, cohort, category, day0, certified, failed, retr
                 for d in range((hours + 7) // 8)]
     atts = {w: [gen.attend(s, w) for s in sessions] for w in cohort}
     end = sessions[-1]["ends_at"]
-    plan = force if force is not None else ({} if b["mill"] else _plan(gen, cohort))
+    plan = force if force is not None else ({} if b["mill"] else _plan(gen, cohort, _limits_sittings(category, end + timedelta(days=18))))
     for w in cohort:
         fraud = plan.get(w)
         taken = end + timedelta(days=rng.randint(1, 3), hours=2)
@@ -185,10 +185,21 @@ def _class(gen: Gen, b, trainer, cohort, category, day0, certified, failed, retr
             failed.append(w)
 
 
-def _plan(gen: Gen, cohort) -> dict:
+def _limits_sittings(category: str, when: datetime) -> bool:
+    """Do the rules in force then limit the sittings after a training? (Not for a special
+    operation since 2026-06-01: docs/rules.md.) A third sitting is a fraud only where they do."""
+    from training.catalogue import load_catalogue
+    return load_catalogue().at(when).category(category).retakes_allowed is not None
+
+
+def _plan(gen: Gen, cohort, limited: bool = True) -> dict:
     """Stage a few exam frauds at random in a class (answer key kept in gen.staged); copied
-    papers come in pairs from the same class, so within the same month at the same centre."""
+    papers come in pairs from the same class, so within the same month at the same centre.
+    ``limited``: whether the rules limit the sittings on the day a third one would be taken (at
+    most 17 days after the class: ``_attempts``), else no retake fraud is staged."""
     want = {"exam_before_training": 30, "exam_too_fast": 30, "retake_beyond_limit": 20, "identical_answers": 20}
+    if not limited:
+        want.pop("retake_beyond_limit")
     plan = {}
     for i, w in enumerate(cohort):
         if w in plan or gen.rng.random() >= 0.01:
