@@ -258,6 +258,7 @@ def world_with_certificate(kind: str, workdir: Path, name: str):
         r = agency.post("/api/v1/employments", {"worker_id": wk["id"], "employer_id": host.id, "via_id": agency.id,
                                                 "role": "welder", "starts_on": str(f.days_ago(0).date())})
         assert r.status_code == 201, r.get_json()
+        f.confirmed(r.get_json())  # an agency's placement counts once the host confirms it
         for i, level in enumerate(LEVELS):
             s = f.session(host, f.days_ago(6 - i), 8, None, kind="induction", level=level)
             f.attend(host, s, wk["id"])
