@@ -25,6 +25,23 @@ def load(**changes):
 def test_hardening_config_production_takes_strong_settings_and_makes_cookies_secure():
     cfg = load()
     assert cfg["ANZHENG_ENV"] == "production" and cfg["SESSION_COOKIE_SECURE"] is True
+    assert cfg["PASSWORD_HASH"] == {"memory_kib": 65536, "time_cost": 3, "parallelism": 4}  # RFC 9106's second
+
+
+def test_hardening_config_a_password_hash_of_other_costs_is_made_again_at_sign_in(app):
+    """The cost is configuration: a hash stored under other figures still checks, and is re-made
+    under the configured ones when it does."""
+    from argon2 import PasswordHasher
+
+    from training import accounts
+    from training.account_models import Account
+    old = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash("a long enough secret")
+    acc = Account(password_hash=old)
+    with app.test_request_context():
+        assert accounts.check_password(acc, "a long enough secret")
+        cost = app.config["PASSWORD_HASH"]
+        assert acc.password_hash != old and f"m={cost['memory_kib']},t={cost['time_cost']}" in acc.password_hash
+        assert not accounts.check_password(acc, "another secret")
 
 
 @pytest.mark.parametrize("name, value, words", [
@@ -36,13 +53,15 @@ def test_hardening_config_production_takes_strong_settings_and_makes_cookies_sec
     ("ANZHENG_ID_ENC_KEY", "zz" * 32, "64 hex digits"),
     ("ANZHENG_ID_ENC_KEY", "11" * 32, "not random enough"),
     ("PUBLIC_BASE_URL", "http://verify.example.test", "https"),
+    ("PASSWORD_HASH_MEMORY_KIB", "8", "19456"),
+    ("PASSWORD_HASH_TIME_COST", "1", "at least 2"),
 ])
 def test_hardening_config_production_refuses_weak_settings(name, value, words):
     from training.config import ConfigError
     with pytest.raises(ConfigError) as err:
         load(**{name: value})
     assert words in str(err.value) and name in str(err.value)
-    if name != "PUBLIC_BASE_URL" and len(value) > 4:
+    if not name.startswith(("PUBLIC_BASE_URL", "PASSWORD_HASH")) and len(value) > 4:
         assert value not in str(err.value)  # the message names the setting, never its value
 
 

@@ -108,6 +108,12 @@ def load(overrides: dict | None = None) -> dict:
         "AUDIT_CHECKPOINT_MINUTES": float(env.get("AUDIT_CHECKPOINT_MINUTES", "10")),
         "AUDIT_CHECKPOINT_ENTRIES": int(env.get("AUDIT_CHECKPOINT_ENTRIES", "10000")),
         "AUDIT_CHECKPOINT_FILE": env.get("AUDIT_CHECKPOINT_FILE") or str(INSTANCE / "audit-checkpoints.jsonl"),
+        # Console passwords: argon2id's cost (RFC 9106's second recommendation by default: 64 MiB,
+        # 3 passes, 4 lanes). Production refuses less than OWASP's floor (19 MiB, 2 passes); a
+        # stored hash made with other figures is re-made with these at the next sign-in.
+        "PASSWORD_HASH": {"memory_kib": int(env.get("PASSWORD_HASH_MEMORY_KIB", "65536")),
+                          "time_cost": int(env.get("PASSWORD_HASH_TIME_COST", "3")),
+                          "parallelism": int(env.get("PASSWORD_HASH_PARALLELISM", "4"))},
         # Documented body cap (API.md: at most 1 MiB). Batches of 1,000 items fit under it.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
@@ -153,6 +159,10 @@ def production_problems(cfg: dict) -> list[str]:
         problems.append("each of " + ", ".join(SECRET_NAMES) + " must be a different secret")
     if not cfg["PUBLIC_BASE_URL"].startswith("https://"):
         problems.append("PUBLIC_BASE_URL must be an https:// address (session cookies are Secure)")
+    cost = cfg["PASSWORD_HASH"]
+    if cost["memory_kib"] < 19 * 1024 or cost["time_cost"] < 2 or cost["parallelism"] < 1:
+        problems.append("PASSWORD_HASH_MEMORY_KIB must be at least 19456 and PASSWORD_HASH_TIME_COST at least 2 "
+                        "(argon2id, OWASP's floor)")
     return problems
 
 
