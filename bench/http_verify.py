@@ -52,7 +52,6 @@ sys.path.insert(0, str(ROOT))
 from tests.live_server import BASE_URL, SECRETS, drop_database  # noqa: E402
 from tests.live_server import database_url as _database_url  # noqa: E402
 
-
 # One client (wrk) makes every request: the production limiter still counts each one (in batches,
 # verify/ratelimit.py), but with a limit no load here reaches.
 VERIFY_LIMIT = "1000000000/minute"
@@ -72,10 +71,10 @@ def bench_app(url: str, **extra):
 def prepare(url: str) -> dict:
     """Schema from the models, and a small world with one issued certificate; returns what the
     load needs: the certificate's qr_text and an inspector's key."""
-    from tests import factories as f
-    from tests.certificates.test_issuance import issue, ready_worker
     from flask_migrate import stamp
 
+    from tests import factories as f
+    from tests.certificates.test_issuance import issue, ready_worker
     from training.db import db
     app = bench_app(url)
     with app.app_context():
@@ -104,7 +103,7 @@ def start_gunicorn(url: str, port: int, extra_env: dict | None = None) -> subpro
     env = {**os.environ, **SECRETS, "DATABASE_URL": url, "PUBLIC_BASE_URL": BASE_URL,
            "RATE_LIMIT_VERIFY": VERIFY_LIMIT, "BIND": f"127.0.0.1:{port}", "ANZHENG_ENV": "production",
            "AUDIT_CHECKPOINT_FILE": os.devnull, **(extra_env or {})}
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "scripts/gunicorn.conf.py"),
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "scripts/gunicorn.conf.py"),
                              "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 30

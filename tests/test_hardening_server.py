@@ -9,6 +9,7 @@ import http.client
 import json
 import random
 import re
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -218,6 +219,7 @@ def test_sigkill_during_batch_issuance_loses_no_reported_row(kind, tmp_path):
     import os
     import signal
     import subprocess
+
     from certificates.models import Certificate, CertificateEvent, CertificateToken
     from training.audit import verify_chain
     from training.db import db
@@ -230,8 +232,8 @@ def test_sigkill_during_batch_issuance_loses_no_reported_row(kind, tmp_path):
     rows.write_text("id_number,category\n" + "".join(f"{n},confined_space\n" for n in numbers), encoding="utf-8")
     out = tmp_path / "out.csv"
     env = {**os.environ, **live.SECRETS, "DATABASE_URL": url, "PUBLIC_BASE_URL": live.BASE_URL}
-    command = [str(live.ROOT / ".venv/bin/flask"), "--app", "wsgi", "issue-batch", str(rows),
-               "--body", world.body.id, "--out", str(out), "--group", "3"]
+    args = ["issue-batch", str(rows), "--body", world.body.id, "--out", str(out), "--group", "3"]
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
     proc = subprocess.Popen(command, cwd=live.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     deadline = time.time() + 120
@@ -258,7 +260,7 @@ def test_sigkill_during_batch_issuance_loses_no_reported_row(kind, tmp_path):
             assert client.post("/api/v1/verify", json={"qr_text": text}).get_json()["result"] == "valid"
         assert verify_chain()[0]
         db.session.remove()
-    again = app.test_cli_runner().invoke(args=command[3:])  # the same command, finished in process
+    again = app.test_cli_runner().invoke(args=args)  # the same command, finished in process
     assert again.exit_code == 0, again.output[-2000:]
     final = {r["row"]: r for r in _result_lines(out)}
     assert len(final) == len(numbers)
