@@ -482,7 +482,7 @@ def main() -> None:
         t1 = time.perf_counter()
         inspections(gen, world)
         t2 = time.perf_counter()
-        raised = rerun()
+        rerun()
         t3 = time.perf_counter()
         again = rerun()
         t4 = time.perf_counter()

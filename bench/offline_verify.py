@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import qrcode  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: E402
-from nacl.bindings import crypto_sign_open  # noqa: E402
-from nacl.signing import VerifyKey  # noqa: E402
+import qrcode
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
+from nacl.signing import VerifyKey
 
-from certificates.lists import pinned_tokens  # noqa: E402
-from certificates.token import date_to_epoch_end, decode, qr_text, sign_document_bytes  # noqa: E402
-from tests.tokens import (  # noqa: E402
+from certificates.lists import pinned_tokens
+from certificates.token import date_to_epoch_end, decode, qr_text, sign_document_bytes
+from tests.tokens import (
     compromised_entry,
     key_entry,
     make_claims,
@@ -36,7 +36,7 @@ from tests.tokens import (  # noqa: E402
     status_document,
     trust_document,
 )
-from verify.verdict import StatusIndex, TrustIndex, check_token, verify_offline  # noqa: E402
+from verify.verdict import StatusIndex, TrustIndex, check_token, verify_offline
 
 PINNED = 100_000
 ROUNDS = 31

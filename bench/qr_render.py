@@ -27,7 +27,7 @@ from qrcode.image.svg import SvgPathImage
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from certificates.qr import build_matrix, qr_version, render, render_png, render_svg  # noqa: E402
+from certificates.qr import build_matrix, qr_version, render, render_png, render_svg
 
 BASES = ("HTTP://127.0.0.1:5000", "HTTPS://VERIFY.EXAMPLE.GOV.CN", "HTTPS://AQ.EXAMPLE.CN")
 SURNAMES = tuple("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")

@@ -13,8 +13,10 @@ from .signing import Signer
 
 
 def init_app(app: Flask) -> None:
-    from . import models  # noqa: F401  (tables register with the metadata)
-    from . import views
+    from . import (
+        models,  # noqa: F401  (tables register with the metadata)
+        views,
+    )
     from .cli import register_cli
     app.extensions["signer"] = Signer(app.config["ANZHENG_KEY_PASSPHRASE"])
     from .console_views import bp as console_bp  # the console's certificate pages

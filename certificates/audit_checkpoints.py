@@ -19,7 +19,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
 
 
 def _rfc3339(dt) -> str:
-    return dt.replace(tzinfo=timezone.utc).isoformat()
+    return dt.replace(tzinfo=UTC).isoformat()
 
 
 def make_checkpoint(signer) -> AuditCheckpoint | None:

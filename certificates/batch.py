@@ -32,8 +32,19 @@ from training.service import accredited
 from . import qr
 from . import token as tok
 from .keys import active_key, ensure_key
-from .service import (rule_code, _CERTS, _INSERT_CERTIFICATE, _INSERT_EVENT, _INSERT_TOKEN, NAME_TOO_LONG, china_today, claims,
-                      dates, snapshot, still_held)
+from .service import (
+    _CERTS,
+    _INSERT_CERTIFICATE,
+    _INSERT_EVENT,
+    _INSERT_TOKEN,
+    NAME_TOO_LONG,
+    china_today,
+    claims,
+    dates,
+    rule_code,
+    snapshot,
+    still_held,
+)
 from .signals import Issued, certificates_issued
 
 GROUP = 50  # rows per transaction: a crash loses at most this many unreported rows

@@ -26,7 +26,6 @@ from training.sheets import SheetError, read_xlsx
 from . import audit_checkpoints, batch, keys
 from . import token as tok
 
-
 # A file for the command line may be bigger than an upload, not unbounded.
 MAX_FILE_ROWS, MAX_FILE_COLUMNS, MAX_FILE_UNPACKED = 200_000, 64, 64 * 1024 * 1024
 

@@ -11,7 +11,7 @@ copy's age is known. Reads only; signing is the signer's.
 """
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 from sqlalchemy import and_, or_, select
 
@@ -26,7 +26,7 @@ from .models import Certificate, CertificateToken, SigningKey
 
 
 def _rfc3339(dt) -> str | None:
-    return dt.replace(tzinfo=timezone.utc).isoformat() if dt else None
+    return dt.replace(tzinfo=UTC).isoformat() if dt else None
 
 
 def accreditation_periods(org_id: str, session=None) -> list[dict]:

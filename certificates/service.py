@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, bindparam, insert, inspect, literal, or_, select
 from sqlalchemy.orm import make_transient_to_detached
@@ -70,7 +70,7 @@ def claims(serial: str, issuer_id: str, category: str, worker, valid_until: date
         serial=tok.parse_serial(serial), issuer_id=issuer_id,
         category_code=load_catalogue().category(category).token_code,
         holder_name=worker.name, holder_id_masked=worker.id_masked,
-        issued_at=int(now.replace(tzinfo=timezone.utc).timestamp()),
+        issued_at=int(now.replace(tzinfo=UTC).timestamp()),
         expires_at=tok.date_to_epoch_end(valid_until), review_due_at=tok.date_to_epoch_end(review_due))
 
 

@@ -113,7 +113,7 @@ def test_hardening_config_keys_are_sealed_with_argon2id_and_a_random_salt():
 
 def test_hardening_config_old_fixed_salt_keys_still_open_and_are_sealed_again(app):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PrivateFormat, PublicFormat, NoEncryption
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
     from certificates import token as tok
     from certificates.models import SigningKey

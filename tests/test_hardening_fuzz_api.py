@@ -15,7 +15,6 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests import factories as f
 
-
 KNOWN_BUGS = (
 )
 

@@ -186,7 +186,7 @@ def test_scanner_shows_hostile_names_as_text_and_its_policy_blocks_inline_script
 
 # --- 8: spreadsheet bombs ----------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _xlsx(rows, dimension: str | None = None, pad: int = 0, extra_rows: str = "") -> bytes:
     """A real workbook (openpyxl), then its sheet's XML edited: ``dimension`` claimed, ``pad``
     bytes of comment added (they pack to almost nothing), raw ``extra_rows`` appended."""

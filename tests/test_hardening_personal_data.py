@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from certificates.token import b64url_decode, decode, extract_token
 from tests import factories as f
-from tests.certificates.test_qr import decode as read_qr
 from tests.certificates.test_issuance import issue, ready_worker
+from tests.certificates.test_qr import decode as read_qr
 from training import demo
 from training.db import db
 from training.models import Worker

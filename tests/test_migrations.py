@@ -13,9 +13,9 @@ from tests.conftest import PG_BASE, SECRETS, _drop_pg_database, _fresh_pg_databa
 
 @pytest.mark.parametrize("backend", ["sqlite"] + (["postgresql"] if PG_BASE else []))
 def test_migrations_match_models(backend):
-    from wsgi import create_app
     from training.cli import upgrade_schema
     from training.db import db
+    from wsgi import create_app
     if backend == "sqlite":
         url = f"sqlite:///{tempfile.mkdtemp()}/migrations.db"
     else:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Flask
 from flask_migrate import Migrate
 
+from . import i18n
 from .config import secret_bytes
 from .db import configure_sqlite, db
-from . import i18n
 from .errors import register_handlers
 from .identity import IdentityProtector
 
@@ -29,8 +29,8 @@ def init_app(app: Flask) -> None:
     init_auth(app)  # people's keys: their roles apply on every API endpoint
     i18n.init_app(app)
     from . import credentials, evidence_views, views  # noqa: F401  (routes register on import)
-    from .cli import register_cli
     from .accounts_views import register as register_console  # personal accounts and the console
+    from .cli import register_cli
     register_console(app)
     app.register_blueprint(views.bp)
     register_cli(app)

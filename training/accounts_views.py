@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from . import accounts
 from .account_models import Account
-from .accounts_guard import (safe_next, clear_cookie, client_id, current_session, page, refuse, set_cookie)
+from .accounts_guard import clear_cookie, client_id, current_session, page, refuse, safe_next, set_cookie
 from .accounts_sessions import SignInRefused, close_session, second_factor, sign_in
 from .accounts_words import say
 from .console_views import bp

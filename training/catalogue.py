@@ -105,14 +105,14 @@ class Catalogue:
                 return rs
         raise NoRulesInForce(f"no rule set is in force on {day}")
 
-    def on(self, day: date) -> "Catalogue":
+    def on(self, day: date) -> Catalogue:
         """The catalogue as the rule set in force on ``day`` has it (a folder with no
         rulesets.json has one set: its files as they are)."""
         if not self.rule_sets:
             return self
         return _as_of(self, self.rules_on(day).code)
 
-    def under(self, code: str | None, moment: datetime) -> "Catalogue":
+    def under(self, code: str | None, moment: datetime) -> Catalogue:
         """The catalogue as the set named ``code`` has it (what a record says it was decided
         under), or, for a record that names none or a set no longer defined, the set in force
         at ``moment``."""
@@ -120,12 +120,12 @@ class Catalogue:
             return _as_of(self, code)
         return self.at(moment)
 
-    def at(self, moment: datetime) -> "Catalogue":
+    def at(self, moment: datetime) -> Catalogue:
         """The catalogue as the set in force at ``moment`` (naive UTC, as stored) has it: the
         China calendar day decides."""
         return self.of_day((moment + CHINA).date())
 
-    def of_day(self, day: date) -> "Catalogue":
+    def of_day(self, day: date) -> Catalogue:
         """``on(day)``, except that a day before the earliest set (older than the law the
         catalogue knows) is weighed under the earliest set rather than refused."""
         if self.rule_sets and day < self.rule_sets[0].effective_from:

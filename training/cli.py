@@ -65,6 +65,7 @@ def register_cli(app: Flask) -> None:
         They are random and belong to no one; use them only for trials and tests.
         """
         import random
+
         from .identity import generate_id_number
         rng = random.SystemRandom()
         for _ in range(count):

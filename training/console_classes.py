@@ -19,10 +19,10 @@ from .console_pages import BODY, accredited_categories, bp, caller, get_class, p
 from .console_uploads import UploadError, read_upload, report, run_row, upload_refused
 from .db import db
 from .errors import TooManyRequests
-from .lookups import count as count_lookups
-from .lookups import refused
 from .i18n import t
 from .identity import IdentityError, normalize_id_number
+from .lookups import count as count_lookups
+from .lookups import refused
 from .models import Trainer, Worker
 from .service import register_trainer, register_worker
 

@@ -21,11 +21,11 @@ from .console_pages import CENTRE, PER_PAGE, Page, accredited_categories, bp, ca
 from .console_uploads import UploadError, parse_local, read_upload, report, run_row, upload_refused
 from .db import db
 from .errors import TooManyRequests
-from .lookups import count as count_lookups
-from .lookups import refused
 from .evidence import CHINA, record_exam, void_record
 from .i18n import t
 from .identity import normalize_id_number
+from .lookups import count as count_lookups
+from .lookups import refused
 from .models import Exam, Worker
 from .service import register_worker
 

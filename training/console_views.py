@@ -28,6 +28,7 @@ from .console_pages import bp
 from .db import db, utcnow
 from .models import Exam, Trainer, TrainingSession
 
+
 @bp.get("/")
 @page()
 def home():

@@ -18,13 +18,12 @@ import os
 import re
 import secrets
 from collections import namedtuple
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql import sqltypes
 
@@ -43,7 +42,7 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     """Naive UTC: the database stores UTC without an offset, the API adds it back."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def reader(replica: bool = False) -> Engine:

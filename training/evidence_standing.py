@@ -11,8 +11,8 @@ one implicit case in ``standing_for`` (a body's own registrant).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Callable
 
 from flask import Flask, current_app
 from sqlalchemy import exists, select

@@ -7,16 +7,24 @@ from . import evidence
 from .auth import current_caller, require
 from .batch import run_batch
 from .catalogue import EMPLOYER_KINDS
-from .evidence_schemas import (AttendanceCreateRequestSchema, AttendanceSchema, EnrolmentCreateRequestSchema,
-                               EnrolmentSchema, EvidenceSchema,
-                               ExamCreateRequestSchema, ExamSchema, SessionCreateRequestSchema,
-                               SessionSchema, VoidRequestSchema)
 from .errors import BadRequest, Forbidden
-from .http import idempotent, json_body, json_response, paginate, write
+from .evidence_schemas import (
+    AttendanceCreateRequestSchema,
+    AttendanceSchema,
+    EnrolmentCreateRequestSchema,
+    EnrolmentSchema,
+    EvidenceSchema,
+    ExamCreateRequestSchema,
+    ExamSchema,
+    SessionCreateRequestSchema,
+    SessionSchema,
+    VoidRequestSchema,
+)
 from .evidence_standing import enrol
+from .http import idempotent, json_body, json_response, paginate, write
 from .models import Attendance, Enrolment, Exam, TrainingSession, Worker
 from .openapi import doc
-from .schemas import BatchRequestSchema, BatchResultSchema, CATEGORY_CODES, ListOf
+from .schemas import CATEGORY_CODES, BatchRequestSchema, BatchResultSchema, ListOf
 from .service import get_or_404
 from .views import API, bp
 

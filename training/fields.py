@@ -6,7 +6,7 @@ here, so no invalid one ever reaches a service.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from marshmallow import ValidationError, fields, validate
@@ -27,13 +27,13 @@ class UtcDateTime(fields.DateTime):
             raise ValidationError(coded("invalid", "Not a valid RFC 3339 timestamp."))
         if parsed.tzinfo is None:
             raise ValidationError(coded("offset_required", "The timestamp needs an offset, e.g. +08:00."))
-        return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        return parsed.astimezone(UTC).replace(tzinfo=None)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.isoformat()
 
 

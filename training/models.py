@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import db, new_id, utcnow
@@ -49,9 +60,9 @@ class Accreditation(db.Model):
     valid_until: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    categories: Mapped[list["AccreditationCategory"]] = relationship(
+    categories: Mapped[list[AccreditationCategory]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="AccreditationCategory.category")
-    events: Mapped[list["AccreditationEvent"]] = relationship(
+    events: Mapped[list[AccreditationEvent]] = relationship(
         lazy="selectin", order_by="AccreditationEvent.at")
 
 

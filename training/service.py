@@ -17,8 +17,16 @@ from .db import db, utcnow
 from .errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from .identity import IdentityProtector, home_region, mask_id_number
 from .lookups import same_name
-from .models import (Accreditation, AccreditationCategory, AccreditationEvent, ApiKey,
-                     Organization, Site, Trainer, Worker)
+from .models import (
+    Accreditation,
+    AccreditationCategory,
+    AccreditationEvent,
+    ApiKey,
+    Organization,
+    Site,
+    Trainer,
+    Worker,
+)
 from .signals import accreditation_changed
 
 

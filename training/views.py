@@ -20,11 +20,26 @@ from .fields import iso
 from .http import idempotent, json_body, json_response, paginate, write
 from .models import Accreditation, ApiKey, Organization, Trainer, Worker
 from .openapi import build_spec, doc
-from .schemas import (AccreditationCreateRequestSchema, AccreditationPatchRequestSchema,
-                      AccreditationSchema, ApiKeyCreatedSchema, ApiKeyCreateRequestSchema,
-                      BatchRequestSchema, BatchResultSchema, CategoriesSchema, CategorySchema, ListOf, RuleSetSchema,
-                      OrganizationCreateRequestSchema, OrganizationSchema, PersonCreateRequestSchema,
-                      PersonSchema, RoleSchema, SiteCreateRequestSchema, SiteSchema)
+from .schemas import (
+    AccreditationCreateRequestSchema,
+    AccreditationPatchRequestSchema,
+    AccreditationSchema,
+    ApiKeyCreatedSchema,
+    ApiKeyCreateRequestSchema,
+    BatchRequestSchema,
+    BatchResultSchema,
+    CategoriesSchema,
+    CategorySchema,
+    ListOf,
+    OrganizationCreateRequestSchema,
+    OrganizationSchema,
+    PersonCreateRequestSchema,
+    PersonSchema,
+    RoleSchema,
+    RuleSetSchema,
+    SiteCreateRequestSchema,
+    SiteSchema,
+)
 
 bp = Blueprint("training", __name__, static_folder="static", static_url_path="/assets",
                template_folder="templates")

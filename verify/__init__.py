@@ -12,8 +12,10 @@ from .service import KeyTable
 
 
 def init_app(app: Flask) -> None:
-    from . import models  # noqa: F401  (tables register with the metadata)
-    from . import views
+    from . import (
+        models,  # noqa: F401  (tables register with the metadata)
+        views,
+    )
     app.extensions["key_table"] = KeyTable()
     app.extensions["verify_limit"] = ratelimit.parse(app.config["RATE_LIMIT_VERIFY"])
     app.extensions["verify_counts"] = ratelimit.Batched()  # this process's share of that limit

@@ -24,13 +24,23 @@ from training.console_pages import category_name, paged
 from training.console_uploads import UploadError, read_table
 from training.db import db
 from training.errors import ApiError, TooManyRequests
+from training.i18n import current_lang, t
 from training.lookups import count as count_lookups
 from training.lookups import refused, same_name
-from training.i18n import current_lang, t
 from training.models import Organization, Worker
 
-from .console_employer_views import (EMPLOYERS, bp, caller, kind, partners, presented_token, roles, was_presented,
-                                     worker_by_id, worker_by_number)
+from .console_employer_views import (
+    EMPLOYERS,
+    bp,
+    caller,
+    kind,
+    partners,
+    presented_token,
+    roles,
+    was_presented,
+    worker_by_id,
+    worker_by_number,
+)
 from .console_employer_words import refusal, words
 from .employment_models import PrestartCheck
 from .prestart import PrestartCheckRequestSchema, answer_of, check_hire, visible_checks

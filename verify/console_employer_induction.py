@@ -17,8 +17,8 @@ from certificates.service import china_today
 from training import accounts
 from training.accounts_guard import page, refuse
 from training.catalogue import load_catalogue
-from training.console_pages import paged
 from training.console_attendance import void_from_form
+from training.console_pages import paged
 from training.console_uploads import UploadError, parse_local
 from training.db import db, utcnow
 from training.errors import ApiError

@@ -39,7 +39,8 @@ from training.service import accredit, change_accreditation, create_organization
 
 from . import findings, findings_stats
 from .console_regulator_charts import bar_chart, column_chart
-from .console_regulator_evidence import parties as party_rows, reviewer
+from .console_regulator_evidence import parties as party_rows
+from .console_regulator_evidence import reviewer
 from .console_regulator_words import KINDS, REFUSALS, refusal, say, template_globals
 from .findings_models import Appeal
 from .models import Case, Finding, FindingParty

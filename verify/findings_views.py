@@ -20,10 +20,24 @@ from training.schemas import ListOf
 
 from . import appeals, cases, findings, findings_stats, inspections
 from .findings_models import Appeal, BulkRevocation, Inspection
-from .findings_schemas import (FINDING_QUERY, AppealPatchRequestSchema, AppealRequestSchema, AppealSchema,
-                               CaseCreateRequestSchema, CasePatchRequestSchema, CaseSchema, FindingPatchRequestSchema,
-                               FindingSchema, InspectionCreateRequestSchema, InspectionSchema, RankingSchema,
-                               RevocationRequestSchema, RevocationSchema, StatementRequestSchema, StatementSchema)
+from .findings_schemas import (
+    FINDING_QUERY,
+    AppealPatchRequestSchema,
+    AppealRequestSchema,
+    AppealSchema,
+    CaseCreateRequestSchema,
+    CasePatchRequestSchema,
+    CaseSchema,
+    FindingPatchRequestSchema,
+    FindingSchema,
+    InspectionCreateRequestSchema,
+    InspectionSchema,
+    RankingSchema,
+    RevocationRequestSchema,
+    RevocationSchema,
+    StatementRequestSchema,
+    StatementSchema,
+)
 from .models import Case, Finding
 from .views import bp
 

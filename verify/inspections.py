@@ -35,7 +35,7 @@ from training.models import Organization, Site, Worker
 from . import rules as R
 from .findings import restate
 from .findings_models import Inspection, InspectionCheck
-from .rules_training import ATT, _A, check_sighting
+from .rules_training import _A, ATT, check_sighting
 from .scans import record_scan
 from .service import verify_text
 

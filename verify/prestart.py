@@ -96,7 +96,7 @@ def resolve_host(data: dict, caller, worker_id: str, starts_on: date):
 
 def _certificates(worker_id: str, role, today: date, starts_on: date, lang: str):
     cat = load_catalogue()
-    C = Certificate  # noqa: N806
+    C = Certificate
     held = db.session.scalars(select(C).options(  # not the QR images, nor the joined worker and issuer
         load_only(C.serial, C.category, C.status, C.valid_until, C.review_due, C.issued_at), lazyload("*"))
         .where(C.worker_id == worker_id, C.category.in_(role.required_categories)).order_by(C.issued_at.desc())).all()

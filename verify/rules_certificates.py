@@ -20,7 +20,7 @@ from training.models import Credential, Exam
 
 from . import rules as R
 from .findings import attach_certificate, findings_resting_on_each
-from .rules_training import ATT, _A
+from .rules_training import _A, ATT
 
 
 def spike_counts(issuer_id: str, issued_at: datetime) -> dict:

@@ -59,7 +59,9 @@ def check_exam(exam, rows, exams, pieces=None, waivers=None) -> None:
     cat = catalogue.at(exam.taken_at).category(exam.category)
     pieces = pieces if pieces is not None else credited_pieces(rows)
     wid = exam.worker_id
-    cert = (lambda ids: R.certificate_for(wid, exam.category, ids))
+
+    def cert(ids):
+        return R.certificate_for(wid, exam.category, ids)
     if exam.passed and exam.duration_minutes < R.cfg("exam_too_fast")["min_minutes"]:
         R.fire("exam_too_fast", exam.id, {"exam_ids": [exam.id], "duration_minutes": exam.duration_minutes},
                _base(exam, rows), worker_id=wid, certificate_serial=cert([exam.id]))

@@ -22,11 +22,22 @@ from training.models import TrainingSession, Worker
 from . import rules as R
 from .findings_models import Inspection, InspectionCheck, RuleCounter
 from .models import Finding, Scan
-from .rules_exams import EXAMS, _E, body_for, check_exam, check_identical, copied, evaluate_score, score_counts
 from .rules_certificates import check_certificate, evaluate_spike, spike_counts
+from .rules_exams import _E, EXAMS, body_for, check_exam, check_identical, copied, evaluate_score, score_counts
 from .rules_scans import SCAN_COLS, check_clone, check_fake, check_while_on_site
-from .rules_training import (ATT, _A, _S, check_capacity, check_late, check_sighting, check_trainer, check_worker,
-                             evaluate_far, home_region_count, scan_time)
+from .rules_training import (
+    _A,
+    _S,
+    ATT,
+    check_capacity,
+    check_late,
+    check_sighting,
+    check_trainer,
+    check_worker,
+    evaluate_far,
+    home_region_count,
+    scan_time,
+)
 
 
 def rerun_size() -> int:

@@ -156,7 +156,7 @@ def appeal():
     return render_template("worker_result.html", **_standing(cert), appealed=lodged, error=None), 201
 
 
-def _lodge(serial: str, number: str, finding: Finding, explanation: str) -> bool:  # noqa: D401
+def _lodge(serial: str, number: str, finding: Finding, explanation: str) -> bool:
     """Hand the appeal to the appeals service (the same one behind ``POST /api/v1/appeals``)."""
     from .appeals import lodge_worker_appeal
     lodge_worker_appeal({"serial": serial, "id_number": number, "finding_id": finding.id,

@@ -10,10 +10,9 @@ upgrade stops and names them. Which of two open records is the true one is the h
 agency's to say (ending one changes who worked where, which pre-start checks, findings and cases
 read), so the operator ends the extra ones and runs the upgrade again.
 """
+import sqlalchemy as sa
 from alembic import op
 from alembic.util import CommandError
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = '0002'

@@ -17,9 +17,8 @@ Create Date: 2026-12-03 13:00:00.000000
   the published ones and the append-only file are what a rewrite cannot reach).
 - an index on ``idempotency_records.created_at`` for pruning records past their lifetime.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003'

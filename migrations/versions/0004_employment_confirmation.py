@@ -10,9 +10,8 @@ Create Date: 2026-12-04 00:00:00.000000
   recorded when any placement counted at once, and ending them is the host's remedy.
 - ``employments.confirmed_by_key``: the host's key that confirmed it.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004'

@@ -9,9 +9,8 @@ Create Date: 2026-12-04 00:00:00.000000
   (a three-yearly review) they were given, whatever the date.
 - ``credentials``: vocational-skill certificates and national licences recorded as evidence.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005'

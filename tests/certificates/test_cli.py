@@ -103,7 +103,7 @@ def test_pycose_verifies_an_issued_token_with_the_trust_list_key(client):
     message = Sign1Message.decode(raw)
     message.key = OKPKey(crv="Ed25519", x=b64url_decode(entry["x"]))
     assert message.verify_signature()
-    tampered = raw.replace("410".encode(), "411".encode(), 1) if b"410" in raw else raw[:-1] + bytes([raw[-1] ^ 1])
+    tampered = raw.replace(b"410", b"411", 1) if b"410" in raw else raw[:-1] + bytes([raw[-1] ^ 1])
     bad = Sign1Message.decode(tampered)
     bad.key = message.key
     assert tampered != raw and not bad.verify_signature()
@@ -184,6 +184,7 @@ def test_issue_rows_stops_on_an_unexpected_error_and_keeps_what_it_reported(clie
     """An error no row should meet stops every issuer and reaches the caller; each reported row
     is committed, the failing row's group left nothing behind."""
     import pytest
+
     from certificates import batch, cli
     from certificates.models import CertificateEvent, CertificateToken
     from training.audit import verify_chain
@@ -229,6 +230,7 @@ def test_issue_rows_stop_when_the_report_cannot_be_written(client):
     """If a result cannot be written, the issuers stop too: every issued row was reported but
     the one whose report failed, and issuing does not run on unreported."""
     import pytest
+
     from certificates import cli
     from training.auth import Caller
     w = f.World(client)

@@ -173,6 +173,7 @@ def test_review_needs_refresher_hours_then_extends_and_resigns(client):
     r = w.body.post(f"{base}/review")
     assert r.status_code == 422 and r.get_json()["errors"][0]["code"] == "insufficient_refresher_hours"
     from datetime import timedelta
+
     from certificates.models import CertificateEvent
     cert = db.session.get(Certificate, c["serial"])  # a year on: issued then, review due now
     cert.issued_at -= timedelta(days=365)
@@ -191,6 +192,7 @@ def test_review_needs_refresher_hours_then_extends_and_resigns(client):
 
 def test_review_by_body_whose_accreditation_is_suspended_or_withdrawn_403(client):
     from datetime import timedelta
+
     from certificates.models import CertificateEvent
     w = f.World(client)
     wk = ready_worker(w, "confined_space", 24)

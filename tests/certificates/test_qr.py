@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, MODE_NUMBER, QRData, lost_point
 
-from certificates.qr import (QrMatrix, build_matrix, matrix_png, matrix_svg, qr_version, render, render_png,
-                             render_svg)
+from certificates.qr import QrMatrix, build_matrix, matrix_png, matrix_svg, qr_version, render, render_png, render_svg
 
 BASES = (
     "HTTP://127.0.0.1:5000",

@@ -28,8 +28,8 @@ def test_accounts_password_is_an_argon2id_hash(app, body):
 
 def test_accounts_new_account_gets_a_one_time_password_to_change(app, body):
     from training import accounts
-    from training.models import Organization
     from training.db import db
+    from training.models import Organization
     org = db.session.get(Organization, body[1].id)
     acc, once = accounts.create_account(org, {"login": "wang.fang", "name": "王芳", "role": "clerk"}, None)
     assert acc.must_change_password and accounts.check_password(acc, once)
@@ -130,6 +130,7 @@ def test_accounts_disabling_ends_sessions_and_revokes_keys(app, body):
 
 def test_accounts_actions_are_audited_under_the_person(app, body):
     import json
+
     from training import accounts
     from training.audit import AuditEntry
     from training.db import db
@@ -161,6 +162,7 @@ def test_accounts_create_account_command(app, runner, body):
 
 def test_accounts_demo_people_can_sign_in(app, client, tmp_path):
     import json
+
     from tests.console.helpers import sign_in
     from training.accounts_demo import create_demo_accounts
     reg = f.regulator(client)

@@ -16,8 +16,16 @@ from datetime import datetime, timedelta
 import pyotp
 import pytest
 
-from tests.browser import (CST, SHOTS, browser, context, needs_browser, screenshots,  # noqa: F401  (browser: a fixture)
-                           served_world, sign_in)
+from tests.browser import (  # noqa: F401  (browser: a fixture)
+    CST,
+    SHOTS,
+    browser,
+    context,
+    needs_browser,
+    screenshots,
+    served_world,
+    sign_in,
+)
 
 pytestmark = needs_browser
 _shot = screenshots("console-")

@@ -17,8 +17,16 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.browser import (CST, SHOTS, browser, context, needs_browser, screenshots,  # noqa: F401  (browser: a fixture)
-                           served_world, sign_in)
+from tests.browser import (  # noqa: F401  (browser: a fixture)
+    CST,
+    SHOTS,
+    browser,
+    context,
+    needs_browser,
+    screenshots,
+    served_world,
+    sign_in,
+)
 
 pytestmark = needs_browser
 PASSWORD = "Anzheng-hr-2025!"
@@ -142,7 +150,7 @@ def _pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def test_e2e_hr_officer_checks_a_crew_of_50_and_an_agency_places_a_worker(live, browser, tmp_path):  # noqa: F811
+def test_e2e_hr_officer_checks_a_crew_of_50_and_an_agency_places_a_worker(live, browser, tmp_path):
     base, people = live["base"], live["people"]
     desk = context(browser)
     page = desk.new_page()

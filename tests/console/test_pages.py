@@ -187,8 +187,8 @@ def test_pages_worker_lookup_findings_and_appeal(app, client):
     assert "没有涉及您的经核实的问题线索" in text
     r = w.post("/worker", data={"serial": serial, "id_number": people[1][1], "csrf_token": token(w, "/worker")})
     assert r.status_code == 404 and people[1][1] not in r.get_data(as_text=True)
-    from training.db import db
     from certificates.models import Certificate
+    from training.db import db
     from verify.findings import raise_finding, set_status
     cert = db.session.get(Certificate, serial)
     finding = raise_finding("exam_too_fast", "medium", f"t:{serial}", {}, "考试用时过短", [("worker", cert.worker_id, name)],

@@ -17,8 +17,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser import (PHONE_VIEW, SHOTS, browser, context, needs_browser,  # noqa: F401  (browser: a fixture)
-                           screenshots, served_world, sign_in)
+from tests.browser import (  # noqa: F401  (browser: a fixture)
+    PHONE_VIEW,
+    SHOTS,
+    browser,
+    context,
+    needs_browser,
+    screenshots,
+    served_world,
+    sign_in,
+)
 
 pytestmark = needs_browser
 PASSWORD = "Regulator-analyst-2025"

@@ -84,8 +84,8 @@ def test_security_another_organisations_data_is_not_found(app, client):
         assert theirs.post(cls + path, data={"csrf_token": t, "name": "x", "id_number": f.id_number()}).status_code == 404, path
     assert theirs.get(f"/console/accounts/{s.body_clerk.id}").status_code == 404
     assert theirs.post(f"/console/accounts/{s.body_clerk.id}/disable", data={"csrf_token": t}).status_code == 404
-    from training.db import db
     from training.account_models import Account
+    from training.db import db
     assert db.session.get(Account, s.body_clerk.id).disabled_at is None
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import event, func, select
 from tests import factories as f
 from tests.verify.test_oracle import candidates
 from training.credentials import current_credential
-from training.evidence import waivers_of
 from training.db import db, utcnow
+from training.evidence import waivers_of
 from training.models import AuditEntry, Credential, IdempotencyRecord, Organization
 
 KINDS = ("regulator", "training_body", "exam_centre", "enterprise", "labour_agency", "subcontractor",

@@ -4,8 +4,22 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
-from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, LargeBinary, MetaData, String, Table, Time,
-                        bindparam, literal, select, text)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Time,
+    bindparam,
+    literal,
+    select,
+    text,
+)
 
 from training.db import FastRead, db, reader
 from training.models import Meta

@@ -1,7 +1,7 @@
 """Training evidence over HTTP and the evidence service, on every database backend."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -414,7 +414,7 @@ def test_evidence_counts_attendance_not_yet_flushed(client):
     wk = f.worker(w.body)
     f.train(w.body, w.trainer["id"], [wk["id"]], hours=100, start_days_ago=40)
     f.exam(w.centre, wk["id"], f.days_ago(5))
-    start = f.days_ago(20).astimezone(timezone.utc).replace(tzinfo=None)  # naive UTC, as stored
+    start = f.days_ago(20).astimezone(UTC).replace(tzinfo=None)  # naive UTC, as stored
     session = TrainingSession(organization_id=w.body.id, category="welding", kind="initial", starts_at=start,
                               ends_at=start + timedelta(hours=8), location="教室", trainer_id=w.trainer["id"],
                               capacity=10)

@@ -88,8 +88,8 @@ def test_rulesets_issuance_takes_validity_and_review_from_the_set_in_force(clien
     so; the same history under a folder holding the 2010 set alone gets the three-yearly review."""
     from datetime import timedelta
 
-    from tests.certificates.test_issuance import issue, ready_worker
     from tests import factories as f
+    from tests.certificates.test_issuance import issue, ready_worker
     from training.db import utcnow
     yesterday = (utcnow() + timedelta(hours=8)).date() - timedelta(days=1)
     w = f.World(client)
@@ -115,14 +115,16 @@ CHANGE = date(2026, 6, 1)
 
 
 def _on(day: date, hour: int = 9):
-    from tests.factories import CST
     from datetime import datetime
+
+    from tests.factories import CST
     return datetime(day.year, day.month, day.day, hour, tzinfo=CST)
 
 
 def _ago(day: date) -> int:
-    from tests.factories import CST
     from datetime import datetime
+
+    from tests.factories import CST
     return (datetime.now(CST).date() - day).days
 
 
@@ -149,6 +151,7 @@ def _history(w, sittings, course_start=date(2026, 3, 2)):
 
 def _findings(kind, worker_id):
     from sqlalchemy import select
+
     from training.db import db
     from verify.models import Finding
     db.session.expire_all()
@@ -244,7 +247,6 @@ def test_rulesets_nothing_assumes_one_province(client):
     from sqlalchemy import select
 
     from tests import factories as f
-    from tests.certificates.test_issuance import issue
     from tests.verify.test_online import verify
     from training.db import db
     from verify.models import Finding

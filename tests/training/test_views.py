@@ -143,6 +143,7 @@ def test_api_key_expired_401(client):
     reg = f.regulator(client)
     ent = f.org(reg, "enterprise")
     from datetime import datetime, timedelta
+
     from training.db import utcnow
     r = reg.post(f"/api/v1/organizations/{ent.id}/api-keys", {"expires_at": "2000-01-01T00:00:00Z"})
     assert r.status_code == 422

@@ -1,7 +1,7 @@
 """The scanner's API over HTTP: verdict wording, the area's sites, and offline scans uploaded."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -14,7 +14,7 @@ from verify.models import Scan
 
 
 def _now(delta_s: float = 0) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=delta_s)).isoformat()
+    return (datetime.now(UTC) + timedelta(seconds=delta_s)).isoformat()
 
 
 def _item(text, ref, **extra):

@@ -3,7 +3,7 @@ and a finding behind a negative pre-start answer dismissed; each organisation re
 from __future__ import annotations
 
 from tests import factories as f
-from tests.verify.test_prestart import Scene, check, codes, induct, place, quiet_rules, _finding  # noqa: F401
+from tests.verify.test_prestart import Scene, _finding, check, codes, induct, place, quiet_rules  # noqa: F401
 from training.db import db
 from verify.findings import set_status
 

@@ -1,7 +1,7 @@
 """Online verification over HTTP: every result code, the scan record, the page, the limit."""
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -169,11 +169,11 @@ def test_verify_compromised_key_keeps_the_registrys_tokens_only(client, app, run
     status = StatusIndex.from_document(status_doc)
     for genuine in (first, reviewed, latest):
         assert verify(client, tok.b64url_encode(genuine))["result"] == "valid"
-        assert check_token(genuine, trust, status, utcnow().replace(tzinfo=timezone.utc)).result == "valid"
+        assert check_token(genuine, trust, status, utcnow().replace(tzinfo=UTC)).result == "valid"
     for forged in forgeries:
         out = verify(client, tok.b64url_encode(forged))
         assert (out["result"], [r["code"] for r in out["reasons"]]) == ("forged", ["compromised_key"])
-        assert check_token(forged, trust, status, utcnow().replace(tzinfo=timezone.utc)).reasons == ("compromised_key",)
+        assert check_token(forged, trust, status, utcnow().replace(tzinfo=UTC)).reasons == ("compromised_key",)
 
 
 def test_verify_rereads_the_keys_without_waiting_for_a_writer(client, app, caplog):

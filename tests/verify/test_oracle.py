@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from tests import factories as f
-from tests.verify.test_prestart import Scene, place, today
+from tests.verify.test_prestart import Scene, place
 from training.db import db
 from training.identity import _id_check_char
 from training.models import AuditEntry, Worker

@@ -6,7 +6,6 @@ import json
 from datetime import date, datetime, timedelta
 
 import pytest
-from flask import g
 from nacl.signing import VerifyKey
 from sqlalchemy import func, select
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import event, select
 
 from training.db import db
-from verify.models import RateCounter
 from verify import ratelimit
+from verify.models import RateCounter
 from verify.ratelimit import Batched
 
 

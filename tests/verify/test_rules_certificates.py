@@ -144,6 +144,7 @@ def test_rules_evidence_at_issuance_weighs_the_rows_issuance_read(client):
     """Issuance reads the worker's attendance once: the evidence rule weighs the rows issuance
     weighed, in the same transaction, and still fires on rows that do not carry the certificate."""
     from sqlalchemy import event
+
     from verify.rules_certificates import on_certificate
     w = f.World(client)
     wk = ready_worker(w, "confined_space", 24)

@@ -3,7 +3,7 @@ walk through a certificate's earlier scans, and a keyed scan's cost whatever the
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, insert
@@ -125,7 +125,7 @@ def test_rules_clone_for_a_late_offline_scan_against_the_scans_after_it(client):
     (_, late), (_, stale) = certified(w, 2)
     officer = officer_for(w)
     bj, zz = site(officer, "北京", BEIJING), site(officer, "郑州", ZHENGZHOU)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def upload(cert, ref, minutes_ago):
         item = {"client_ref": ref, "qr_text": cert["qr_text"], "site_id": zz["id"],

@@ -2,7 +2,7 @@
 
 import dataclasses
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -71,7 +71,7 @@ def test_verify_offline_valid_for_a_genuine_certificate(text):
 
 
 def test_verify_offline_accepts_an_aware_datetime_and_refuses_a_naive_one():
-    now = datetime(2025, 8, 1, tzinfo=timezone.utc)
+    now = datetime(2025, 8, 1, tzinfo=UTC)
     assert verify_offline(b64url_encode(TOKEN), TRUST, STATUS, now).result == "valid"
     with pytest.raises(ValueError):
         check_token(TOKEN, TRUST, STATUS, datetime(2025, 8, 1))
