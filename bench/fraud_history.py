@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CHINA = timedelta(hours=8)
+from training.clock import CHINA  # noqa: E402  (after the path that finds it)
+
 PROVINCES = {"41": "410102", "44": "440106", "51": "510107", "32": "320102", "37": "370102", "13": "130102",
              "42": "420106", "43": "430104", "61": "610113", "33": "330106", "34": "340104", "36": "360102"}
 FAR = ["650102", "540102", "630102", "230102", "220102"]  # Xinjiang, Tibet, Qinghai, Heilongjiang, Jilin

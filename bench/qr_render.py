@@ -28,12 +28,12 @@ from qrcode.image.svg import SvgPathImage
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from certificates.qr import build_matrix, qr_version, render, render_png, render_svg
+from training.clock import CHINA_SECONDS as CHINA
 
 BASES = ("HTTP://127.0.0.1:5000", "HTTPS://VERIFY.EXAMPLE.GOV.CN", "HTTPS://AQ.EXAMPLE.CN")
 SURNAMES = tuple("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官")
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志"
-CHINA = 8 * 3600
 
 
 def make_token(rng: random.Random, key: SigningKey, kid: bytes) -> bytes:

@@ -20,11 +20,12 @@ import json
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from training import audit
+from training import audit, clock
 from training.catalogue import load_catalogue
+from training.clock import CHINA
 from training.db import db, utcnow
 from training.errors import Conflict, Forbidden
-from training.evidence import CHINA, evidence_for, records_of, waivers_of
+from training.evidence import evidence_for, records_of, waivers_of
 from training.identity import IdentityError, mask_id_number, normalize_id_number
 from training.models import Organization, Worker
 from training.service import accredited
@@ -38,7 +39,6 @@ from .service import (
     _INSERT_EVENT,
     _INSERT_TOKEN,
     NAME_TOO_LONG,
-    china_today,
     claims,
     dates,
     rule_code,
@@ -74,7 +74,7 @@ def _issue(rows: list[dict], caller) -> list[tuple[str, str, str]]:
     catalogue = load_catalogue()
     protector, base_url = app.extensions["identity"], app.config["PUBLIC_BASE_URL"]
     now = utcnow()
-    today = china_today(now)
+    today = clock.today(now)
     out: list = [None] * len(rows)
     wanted = []
     for i, row in enumerate(rows):

@@ -16,8 +16,8 @@ from datetime import UTC
 from sqlalchemy import and_, or_, select
 
 from training.catalogue import load_catalogue
+from training.clock import CHINA
 from training.db import db, utcnow
-from training.evidence import CHINA
 from training.models import Accreditation
 
 from . import token as tok

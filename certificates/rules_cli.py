@@ -17,14 +17,13 @@ import json
 import os
 import shutil
 import tempfile
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from training import audit
+from training import audit, clock
 from training.catalogue import DATA, load_catalogue
 from training.db import db
 
@@ -85,23 +84,17 @@ def impact(new, current) -> tuple[list[str], list[str]]:
             refusals.append(f"the file changes figures of set {code}, under which {n} certificate(s) were "
                             "issued (their reviews would follow the new figures): pass --amend if that is meant")
         later = db.session.scalar(select(func.count()).select_from(Certificate).where(
-            Certificate.rules == code, Certificate.issued_at >= _utc_midnight(rs.effective_until))) \
+            Certificate.rules == code, Certificate.issued_at >= clock.day_end(rs.effective_until))) \
             if rs.effective_until else 0
         if later:
             notes.append(f"{later} certificate(s) issued under set {code} after {rs.effective_until}, where the "
                          "file puts another set in force, keep the rules they were issued under (their records "
                          f"say {code}); re-issue them if the new rules are to apply")
         early = db.session.scalar(select(func.count()).select_from(Certificate).where(
-            Certificate.rules == code, Certificate.issued_at < _utc_midnight(rs.effective_from, before=True)))
+            Certificate.rules == code, Certificate.issued_at < clock.day_start(rs.effective_from)))
         if early:
             notes.append(f"{early} certificate(s) issued under set {code} before its start {rs.effective_from} keep it")
     return refusals, notes
-
-
-def _utc_midnight(day: date, before: bool = False):
-    """The UTC instant that ends the China day ``day`` (or, ``before``, begins it)."""
-    start = datetime(day.year, day.month, day.day) - timedelta(hours=8)
-    return start if before else start + timedelta(days=1)
 
 
 def _describe(catalogue) -> list[str]:

@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, bindparam, insert, inspect, literal, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from training import audit
+from training import audit, clock
 from training.catalogue import load_catalogue
+from training.clock import CHINA
 from training.db import db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from training.evidence import CHINA, evidence_for, training_hours
+from training.evidence import evidence_for, training_hours
 from training.evidence_standing import employs
 from training.models import Organization, Worker
 from training.service import accredited
@@ -42,10 +43,6 @@ EVIDENCE_MESSAGES = {
     "exam_expired": "The passed exam is older than the period a pass stays good for (12 months).",
     "retake_beyond_limit": "The pass came on a retake beyond the one allowed without retraining.",
 }
-
-
-def china_today(now: datetime | None = None) -> date:
-    return ((now or utcnow()) + CHINA).date()
 
 
 def add_years(d: date, years: int) -> date:
@@ -133,13 +130,13 @@ _HELD_SERIAL = (select(_CERTS.c.serial, _CERTS.c.issuer_id)
 
 def current_holding(worker_id: str, category: str) -> Certificate | None:
     """A certificate of the category the worker still holds (valid or suspended, not expired)."""
-    return db.session.scalar(select(Certificate).where(*_held(worker_id, category, china_today())).limit(1))
+    return db.session.scalar(select(Certificate).where(*_held(worker_id, category, clock.today())).limit(1))
 
 
 def held_serial(worker_id: str, category: str):
     """(serial, issuer_id) of ``current_holding``, or None: a plain read that loads no images."""
     return db.session.execute(_HELD_SERIAL, {"worker_id": worker_id, "category": category,
-                                             "today": china_today()}).first()
+                                             "today": clock.today()}).first()
 
 
 NAME_TOO_LONG = "name_too_long_for_certificate"
@@ -176,7 +173,7 @@ def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
                        "reprint its card instead of issuing another.", serial=held.serial)
     # Validity and review follow the rule set in force on the day of issue (docs/rules.md).
     rules = load_catalogue().at(now)
-    valid_until, review_due = dates(rules.category(category.code), china_today(now))
+    valid_until, review_due = dates(rules.category(category.code), clock.today(now))
     cert = Certificate(serial=tok.serial_text(tok.new_serial()), worker=worker, worker_id=worker.id,
                        category=category.code, issuer_id=caller.org_id, issued_at=now, rules=rule_code(rules),
                        valid_until=valid_until, review_due=review_due, status="valid", status_reason=None,
@@ -219,7 +216,7 @@ def readable_certificate(serial: str, caller) -> Certificate:
     cert = get_certificate(serial)
     if caller.kind in ("regulator", "inspectorate") or caller.org_id == cert.issuer_id:
         return cert
-    if employs(caller.org_id, cert.worker_id, china_today()):
+    if employs(caller.org_id, cert.worker_id, clock.today()):
         return cert
     raise NotFound("No certificate with this serial.")
 
@@ -227,7 +224,7 @@ def readable_certificate(serial: str, caller) -> Certificate:
 def effective_status(cert: Certificate, today: date | None = None) -> str:
     if cert.status != "valid":
         return cert.status
-    return "expired" if cert.valid_until < (today or china_today()) else "valid"
+    return "expired" if cert.valid_until < (today or clock.today()) else "valid"
 
 
 def review_in_order(table, day: date):
@@ -282,7 +279,7 @@ def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Cert
             "evidence", "insufficient_refresher_hours",
             f"{hours:g} of {category.refresher_hours:g} refresher hours recorded since {last.date()}.")])
     _name_fits(cert.worker, base_url)
-    base = max(cert.review_due + timedelta(days=1), china_today())
+    base = max(cert.review_due + timedelta(days=1), clock.today())
     cert.review_due = min(add_years(base, category.review_interval_years) - timedelta(days=1), cert.valid_until)
     issuer = db.session.get(Organization, cert.issuer_id)
     _sign(cert, ensure_key(issuer, signer), signer, base_url, utcnow())

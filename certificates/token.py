@@ -19,6 +19,8 @@ from typing import NamedTuple
 import cbor2
 import rfc8785
 
+from training.clock import CHINA_SECONDS
+
 MAX_TOKEN_BYTES = 512
 # Every card's QR code stays at this version or below at error correction M (docs/token.md): the
 # size printed cards and the scanner's camera are laid out for. It bounds a holder's name.
@@ -31,7 +33,6 @@ MIN_BARE_CHARS = 86
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_VALUE = {c: i for i, c in enumerate(_CROCKFORD)} | {"I": 1, "L": 1, "O": 0}
 _SERIAL_IGNORED = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
-_CST_OFFSET = 8 * 3600
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 # Tag 18, array(4), bstr(13) holding {1: -8, 4: bstr(8)}: the only header we issue. Comparing
@@ -115,12 +116,12 @@ def parse_serial(text: str) -> bytes | None:
 def date_to_epoch_end(d: date) -> int:
     """Epoch seconds of 00:00 China Standard Time on the day after `d`: the first instant
     after the last valid day, as `exp` and the review-due claim carry it."""
-    return (d.toordinal() + 1 - _EPOCH_ORDINAL) * 86400 - _CST_OFFSET
+    return (d.toordinal() + 1 - _EPOCH_ORDINAL) * 86400 - CHINA_SECONDS
 
 
 def epoch_end_to_date(ts: int) -> date:
     """Inverse of date_to_epoch_end: the last day whose end is at or before `ts`."""
-    return date.fromordinal((int(ts) + _CST_OFFSET) // 86400 + _EPOCH_ORDINAL - 1)
+    return date.fromordinal((int(ts) + CHINA_SECONDS) // 86400 + _EPOCH_ORDINAL - 1)
 
 
 # --- building (signer side) --------------------------------------------------------------

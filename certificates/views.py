@@ -68,7 +68,7 @@ def card_data(cert) -> CardData:
     cat = load_catalogue().category(cert.category)
     return CardData(serial=cert.serial, holder_name=cert.worker.name, holder_id_masked=cert.worker.id_masked,
                     category_name=cat.name, category_code=cat.code, issuer_name=cert.issuer.name,
-                    issued_on=service.china_today(cert.issued_at), valid_until=cert.valid_until,
+                    issued_on=service.clock.today(cert.issued_at), valid_until=cert.valid_until,
                     review_due=cert.review_due, qr_text=cert.qr_text, status=service.effective_status(cert),
                     review_required=load_catalogue().review_required(cert.category, cert.review_due))
 

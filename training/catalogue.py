@@ -16,12 +16,13 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from .clock import CHINA
+
 DATA = Path(__file__).resolve().parent / "data"
-CHINA = timedelta(hours=8)
 
 ORG_KINDS = ("regulator", "training_body", "exam_centre", "enterprise", "labour_agency",
              "subcontractor", "inspectorate")

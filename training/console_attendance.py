@@ -16,11 +16,12 @@ from . import accounts
 from .account_models import ClassMember, ClassSession, TrainingClass
 from .accounts_guard import own, page
 from .accounts_words import say
+from .clock import CHINA
 from .console_classes import class_counts
 from .console_pages import BODY, bp, caller, get_by_id, get_class, protector, record_or_404
 from .console_uploads import UploadError, parse_local, read_upload, report, run_row, upload_refused
 from .db import db, utcnow
-from .evidence import CHINA, record_attendance, record_session, void_record
+from .evidence import record_attendance, record_session, void_record
 from .i18n import t
 from .models import Attendance, Trainer, TrainingSession, Worker
 

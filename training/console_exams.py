@@ -17,11 +17,12 @@ from . import accounts
 from .accounts_guard import own, page, refuse
 from .accounts_words import say
 from .catalogue import load_catalogue
+from .clock import CHINA
 from .console_pages import CENTRE, PER_PAGE, Page, accredited_categories, bp, caller, page_number, protector
 from .console_uploads import UploadError, parse_local, read_upload, report, run_row, upload_refused
 from .db import db
 from .errors import TooManyRequests
-from .evidence import CHINA, record_exam, void_record
+from .evidence import record_exam, void_record
 from .i18n import t
 from .identity import normalize_id_number
 from .lookups import count as count_lookups

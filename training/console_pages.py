@@ -15,13 +15,13 @@ from functools import wraps
 from flask import Blueprint, current_app, g, request
 from sqlalchemy import func, select
 
-from . import accounts
+from . import accounts, clock
 from .account_models import TrainingClass
 from .accounts_guard import install, own, refuse
 from .accounts_words import say
 from .catalogue import load_catalogue
+from .clock import CHINA
 from .db import db, utcnow
-from .evidence import CHINA
 from .i18n import t
 from .models import Accreditation, AccreditationCategory
 
@@ -33,7 +33,7 @@ PER_PAGE = 25
 
 @bp.app_template_filter("cst")
 def cst(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return (value + CHINA).strftime(fmt) if value else ""
+    return clock.text(value, fmt)
 
 
 @bp.app_template_global("category_name")

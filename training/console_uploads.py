@@ -15,10 +15,10 @@ from flask import Response, flash, redirect, render_template, request
 
 from .accounts_guard import page, refuse
 from .accounts_words import say
+from .clock import CHINA
 from .console_pages import bp
 from .db import db
 from .errors import ApiError
-from .evidence import CHINA
 from .identity import IdentityError
 from .sheets import SheetError, read_xlsx
 

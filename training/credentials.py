@@ -14,14 +14,13 @@ national query: a licence here is what someone recorded, never an answer of the 
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import bindparam, or_, select
 
-from . import audit, lookups
+from . import audit, clock, lookups
 from .auth import Caller, current_caller, require
-from .catalogue import CHINA
 from .db import db, utcnow
 from .errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from .evidence_schemas import VoidRequestSchema
@@ -93,11 +92,6 @@ def void_credential(cred: Credential, reason: str, caller: Caller) -> Credential
     return cred
 
 
-def _day_end(day: date) -> datetime:
-    """The end of China calendar day ``day``, as naive UTC (how times are stored)."""
-    return datetime(day.year, day.month, day.day) + timedelta(days=1) - CHINA
-
-
 _CURRENT = (select(Credential)
             .where(Credential.worker_id == bindparam("worker_id"), Credential.kind == bindparam("kind"),
                    Credential.category == bindparam("category"), Credential.created_at < bindparam("until"),
@@ -110,7 +104,7 @@ def current_credential(worker_id: str, kind: str, category: str, day: date) -> C
     recorded by the end of that day and not voided by then (for today: the latest non-void one).
     Its ``state`` is what the recorder found on ``checked_on``, whatever the day asked about."""
     return db.session.scalar(_CURRENT, {"worker_id": worker_id, "kind": kind, "category": category,
-                                        "until": _day_end(day)})
+                                        "until": clock.day_end(day)})
 
 
 def as_json(cred: Credential) -> dict:

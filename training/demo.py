@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 
 from .auth import Caller
 from .catalogue import load_catalogue
+from .clock import CHINA
 from .db import db
-from .evidence import CHINA, record_attendance, record_exam, record_session
+from .evidence import record_attendance, record_exam, record_session
 from .evidence_standing import enrol
 from .identity import generate_credit_code, generate_id_number
 from .models import Organization

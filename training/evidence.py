@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Row, bindparam, select
 
+from . import clock
 from .catalogue import Category, load_catalogue
+from .clock import CHINA
 from .db import db, utcnow
 from .errors import Conflict, Forbidden, Unprocessable, field_error
 from .evidence_standing import not_in_future, standing_for
@@ -20,7 +22,6 @@ from .models import Attendance, Credential, Exam, Trainer, TrainingSession, Work
 from .service import accredited
 from .signals import attendance_recorded, exam_recorded, record_voided, session_recorded
 
-CHINA = timedelta(hours=8)
 DAILY_CAP_HOURS = 8.0
 TRAINER_KINDS = {"initial": ("training_body",), "refresher": ("training_body",),
                  "induction": ("enterprise", "labour_agency", "subcontractor")}
@@ -122,11 +123,6 @@ class Evidence:
         return self.exam.taken_at if self.exam else None
 
 
-def _china_day_end(t: datetime) -> datetime:
-    local = t + CHINA
-    return datetime(local.year, local.month, local.day) + timedelta(days=1) - CHINA
-
-
 def _org_of(a) -> str | None:
     """The organisation that recorded an attendance: a row's column, or an ORM record's session."""
     org = getattr(a, "organization_id", None)
@@ -163,8 +159,8 @@ def credited_pieces(records: list[Attendance]) -> dict[str, list[tuple[datetime,
     out: dict[str, list[tuple[datetime, datetime]]] = {a.id: [] for a in records}
     for start, end, ident in free:
         while start < end:
-            stop = min(end, _china_day_end(start))
-            day = _china_day_end(start)
+            stop = min(end, clock.day_end_of(start))
+            day = clock.day_end_of(start)
             room = DAILY_CAP_HOURS - used.get(day, 0.0)
             take = min((stop - start).total_seconds() / 3600, max(room, 0.0))
             if take > 0:

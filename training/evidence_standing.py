@@ -19,6 +19,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from .account_models import ClassMember, ClassSession
+from .clock import CHINA
 from .db import db, utcnow
 from .errors import Forbidden, Unprocessable, field_error
 from .models import Enrolment, TrainingSession, Worker
@@ -27,7 +28,6 @@ from .models import Enrolment, TrainingSession, Worker
 # and a check-out entered the minute the class ends must not be refused for it.
 CLOCK_SKEW = timedelta(minutes=5)
 EMPLOYMENT_STANDING = "anzheng.employment_standing"
-CHINA = timedelta(hours=8)
 
 
 def install_employment_standing(app: Flask, answer: Callable[[str, str, date], bool]) -> None:

@@ -16,11 +16,13 @@ import math
 import os
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from . import clock
 
 _MESSAGES = {
     "id_number_format": (
@@ -105,7 +107,6 @@ DEMO_COUNTY_CODES = tuple("""
 """.split())
 
 EARLIEST_BIRTH = date(1900, 1, 1)
-_CHINA_TIME = timezone(timedelta(hours=8))
 _ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # ISO 7064 MOD 11-2
 _ID_CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11)
@@ -140,7 +141,7 @@ def normalize_id_number(value: str, *, today: date | None = None) -> str:
         raise IdentityError("id_number_format")
     if number[:2] not in _ID_PROVINCES:
         raise IdentityError("id_number_region")
-    if not _birth_date_ok(number[6:14], today or datetime.now(_CHINA_TIME).date()):
+    if not _birth_date_ok(number[6:14], today or clock.today()):
         raise IdentityError("id_number_birth_date")
     if _id_check_char(number[:17]) != number[17]:
         raise IdentityError("id_number_check")

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from .catalogue import CHINA, EMPLOYER_KINDS, ORG_KINDS, load_catalogue
-from .db import utcnow
+from . import clock
+from .catalogue import EMPLOYER_KINDS, ORG_KINDS, load_catalogue
 from .errors import coded
 from .fields import CreditCode, IdNumber, PersonName, UtcDateTime
 from .identity import IdentityError, normalize_id_number
@@ -220,10 +219,6 @@ _LICENCE_NUMBER = re.compile(r"T[0-9]{17}[0-9X]", re.ASCII)
 _ID_WINDOW = re.compile(r"(?=([0-9]{17}[0-9X]))", re.ASCII)
 
 
-def china_today() -> date:
-    return (utcnow() + CHINA).date()
-
-
 def holds_identity_number(number: str) -> bool:
     """Does ``number`` (or it without hyphens) contain a valid resident identity number? The
     shape alone is not enough: a vocational-skill certificate's own number is a letter and 21
@@ -245,7 +240,7 @@ def licence_number(value: str) -> str:
 
 
 def _not_future(field: str, day, errors: dict) -> None:
-    if day is not None and day > china_today():
+    if day is not None and day > clock.today():
         errors[field] = [coded("in_future", f"{field} must not be after today (China time).")]
 
 
@@ -293,7 +288,7 @@ class CredentialCreateRequestSchema(Schema):
 
     @post_load
     def _defaults(self, data, **_):
-        data.setdefault("checked_on", china_today())
+        data.setdefault("checked_on", clock.today())
         return data
 
 

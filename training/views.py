@@ -13,9 +13,9 @@ from . import lookups, service
 from .auth import current_caller, require
 from .batch import run_batch
 from .catalogue import EMPLOYER_KINDS, NoRulesInForce, load_catalogue
+from .clock import CHINA
 from .db import utcnow
 from .errors import BadRequest, Unprocessable, field_error
-from .evidence import CHINA
 from .fields import iso
 from .http import idempotent, json_body, json_response, paginate, write
 from .models import Accreditation, ApiKey, Organization, Trainer, Worker

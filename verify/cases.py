@@ -18,11 +18,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from certificates.models import Certificate
-from certificates.service import change_status, china_today
-from training import audit
+from certificates.service import change_status
+from training import audit, clock
+from training.clock import CHINA
 from training.db import db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from training.evidence import CHINA
 from training.models import Attendance, Exam, Organization
 
 from . import rules as R
@@ -47,7 +47,7 @@ def _employment_parties(worker_id: str) -> list:
         from .employment_models import Employment
     except ImportError:  # employments arrive with the pre-start checks
         return []
-    today = china_today()
+    today = clock.today()
     out = []
     for employer_id, via_id, status in db.session.execute(select(
             Employment.employer_id, Employment.via_id, Employment.status).where(

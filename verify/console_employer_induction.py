@@ -13,8 +13,7 @@ from datetime import timedelta
 from flask import flash, g, redirect, render_template, request
 from sqlalchemy import func, select
 
-from certificates.service import china_today
-from training import accounts
+from training import accounts, clock
 from training.accounts_guard import page, refuse
 from training.catalogue import load_catalogue
 from training.console_attendance import void_from_form
@@ -44,7 +43,7 @@ def own_session(session_id: str) -> TrainingSession | None:
 
 def placed_workers(role: str = "", q: str = "") -> list[Worker]:
     """Workers of the organisation's current placements (as host, or as the one in between)."""
-    ids = emp_service.visible(select(Employment.worker_id), caller()).where(emp_service.active_on(china_today()))
+    ids = emp_service.visible(select(Employment.worker_id), caller()).where(emp_service.active_on(clock.today()))
     if role:
         ids = ids.where(Employment.role == role)
     stmt = select(Worker).where(Worker.id.in_(ids))

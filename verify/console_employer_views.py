@@ -22,14 +22,13 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from certificates.service import china_today
-from training import accounts
+from training import accounts, clock
 from training.accounts_guard import install, page, refuse
 from training.catalogue import EMPLOYER_KINDS, load_catalogue
+from training.clock import CHINA
 from training.console_pages import paged
 from training.db import db
 from training.errors import ApiError, Conflict, TooManyRequests
-from training.evidence import CHINA
 from training.i18n import current_lang, t
 from training.identity import IdentityError, normalize_credit_code, normalize_id_number
 from training.lookups import count as count_lookups
@@ -81,9 +80,7 @@ def level_name(code: str | None) -> str:
 @bp.app_template_filter("cst_iso")
 def cst_iso(stamp: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """An RFC 3339 time from a stored answer, as China time."""
-    if not stamp:
-        return ""
-    return (datetime.fromisoformat(stamp).replace(tzinfo=None) + CHINA).strftime(fmt)
+    return clock.text(stamp, fmt)
 
 
 @bp.context_processor
@@ -95,13 +92,13 @@ def _shared():
             notice_service.own_notices(caller(), unread_only=True).subquery()))
     return {"role_name": role_name, "level_name": level_name, "industry_name": industry_name,
             "unread_notices": unread, "emp_kind": kind,
-            "today": china_today()}
+            "today": clock.today()}
 
 
 @bp.app_template_global("employer_home")
 def employer_home() -> dict:
     """What an employing organisation's home page counts (the console's home includes it)."""
-    who, today = caller(), china_today()
+    who, today = caller(), clock.today()
     since = datetime.combine(today - timedelta(days=6), datetime.min.time()) - CHINA
     checks = db.session.execute(select(PrestartCheck.cleared, func.count()).where(
         visible_checks(who).whereclause, PrestartCheck.checked_at >= since).group_by(PrestartCheck.cleared)).all()
@@ -133,7 +130,7 @@ def worker_by_number(raw: str, name: str = "", counted: bool = False) -> tuple[W
     if not counted:
         count_lookups([number], who, protector)
     worker = find_by_number(Worker, number, who, protector, name=name or None,
-                            standing=lambda w: employs(who.org_id, w.id, china_today()))
+                            standing=lambda w: employs(who.org_id, w.id, clock.today()))
     return worker, None if worker else "not_registered", number
 
 
@@ -211,7 +208,7 @@ def employments():
         stmt = stmt.where(Worker.name.contains(q) | Worker.id_masked.endswith(q[-4:]))
     if role:
         stmt = stmt.where(Employment.role == role)
-    today = china_today()
+    today = clock.today()
     if status == "active":
         stmt = stmt.where(Employment.ends_on.is_(None) | (Employment.ends_on >= today))
     elif status == "ended":
@@ -298,7 +295,7 @@ def employment(emp_id):
     if emp is None:
         return refuse(404, words("not_found"))
     worker, host = db.session.get(Worker, emp.worker_id), db.session.get(Organization, emp.employer_id)
-    day = max(emp.starts_on, china_today())
+    day = max(emp.starts_on, clock.today())
     ind = emp_service.induction_for(worker.id, host, emp.role, day)
     checks = db.session.scalars(visible_checks(caller()).where(
         PrestartCheck.worker_id == worker.id, PrestartCheck.employer_id == host.id)

@@ -11,12 +11,12 @@ Must not: change anything, or show a full identity number.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from certificates.models import Certificate
+from training import clock
 from training.catalogue import load_catalogue
+from training.clock import CHINA
 from training.db import db
-from training.evidence import CHINA
 from training.i18n import t
 from training.models import Attendance, Exam, Organization, Site, Trainer, TrainingSession, Worker
 
@@ -32,12 +32,7 @@ REF_KEYS = {"attendance_ids": "attendance", "session_ids": "session", "session_i
 
 def when(value) -> str:
     """A UTC time (naive datetime or its text) as China time, to the minute."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "").split("+")[0])
-        except ValueError:
-            return value
-    return (value + CHINA).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
+    return clock.text(value)
 
 
 def category(code: str | None) -> str:

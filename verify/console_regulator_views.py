@@ -22,16 +22,15 @@ from marshmallow import ValidationError
 from sqlalchemy import func, or_, select
 
 from certificates.models import Certificate
-from certificates.service import china_today
-from training import accounts
+from training import accounts, clock
 from training.account_models import AccountKey
 from training.accounts_guard import install, page, refuse
 from training.accounts_words import say as say_common
 from training.catalogue import EMPLOYER_KINDS, ORG_KINDS, load_catalogue
+from training.clock import CHINA
 from training.console_pages import paged
 from training.db import db
 from training.errors import ApiError, Conflict, flatten
-from training.evidence import CHINA
 from training.i18n import t
 from training.models import Accreditation, ApiKey, Organization
 from training.schemas import AccreditationCreateRequestSchema, OrganizationCreateRequestSchema
@@ -103,7 +102,7 @@ def dashboard():
 
 def _listing():
     q, kind = request.args.get("q", "").strip()[:100], request.args.get("kind", "")
-    today = china_today()
+    today = clock.today()
     keys = select(func.count()).where(ApiKey.organization_id == Organization.id,
                                       ApiKey.revoked_at.is_(None)).scalar_subquery()
     live = select(func.count()).where(Accreditation.organization_id == Organization.id, Accreditation.status == "active",
@@ -184,7 +183,7 @@ def organisation(org_id):
     counts = dict(db.session.execute(select(Finding.status, func.count()).where(Finding.id.in_(named))
                                      .group_by(Finding.status)).all())
     issued = db.session.scalar(select(func.count()).where(Certificate.issuer_id == org.id))
-    today = china_today()
+    today = clock.today()
     return render_template("console_regulator_organisation.html", org=org, accs=accs, keys=keys, counts=counts,
                            issued=issued, today=today, live_keys=sum(k.revoked_at is None for k, _ in keys), now=datetime.utcnow(), state=accreditation_state,
                            categories=sorted(load_catalogue().categories.values(), key=lambda c: c.token_code),

@@ -27,9 +27,10 @@ from certificates.models import Certificate
 from certificates.service import issue_certificate
 from training.account_models import Account
 from training.auth import Caller
+from training.clock import CHINA
 from training.db import db, utcnow
 from training.demo import ORGS, chinese_name
-from training.evidence import CHINA, record_attendance, record_exam, record_session
+from training.evidence import record_attendance, record_exam, record_session
 from training.evidence_standing import enrol
 from training.identity import generate_id_number
 from training.models import ApiKey, Attendance, Organization, Site, TrainingSession

@@ -14,11 +14,12 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from certificates.service import china_today
+from training import clock
 from training.catalogue import EMPLOYER_KINDS, load_catalogue
+from training.clock import CHINA
 from training.db import db
 from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from training.evidence import CHINA, credited_pieces, worker_attendance
+from training.evidence import credited_pieces, worker_attendance
 from training.fields import iso
 from training.models import Organization, Site, Worker
 
@@ -182,8 +183,8 @@ def employment_dict(emp: Employment) -> dict:
     return {"id": emp.id, "worker_id": emp.worker_id, "employer_id": emp.employer_id, "via_id": emp.via_id,
             "site_id": emp.site_id, "role": emp.role, "starts_on": str(emp.starts_on),
             "ends_on": str(emp.ends_on) if emp.ends_on else None, "status": emp.status,
-            "active": emp.status == "active" and emp.starts_on <= china_today()
-            and (emp.ends_on is None or emp.ends_on >= china_today()),
+            "active": emp.status == "active" and emp.starts_on <= clock.today()
+            and (emp.ends_on is None or emp.ends_on >= clock.today()),
             "worker": {"id": worker.id, "name": worker.name, "id_number_masked": worker.id_masked},
             "employer": {"id": host.id, "name": host.name},
             "via": {"id": via.id, "name": via.name, "kind": via.kind} if via else None,

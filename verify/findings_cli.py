@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from certificates.models import Certificate
 from training.auth import Caller
+from training.clock import CHINA
 from training.db import db
 from training.errors import ApiError
-from training.evidence import CHINA
 from training.models import Organization
 
 

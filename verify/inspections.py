@@ -22,8 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 
 from certificates.models import Certificate
-from certificates.service import china_today
-from training import audit
+from training import audit, clock
 from training.catalogue import load_catalogue
 from training.db import db, utcnow
 from training.errors import Unprocessable, field_error
@@ -64,7 +63,7 @@ def _employment_parties(worker_id: str, day) -> list:
 
 
 def _valid_certificates(worker_id: str, categories) -> dict:
-    today, catalogue = china_today(), load_catalogue()
+    today, catalogue = clock.today(), load_catalogue()
     found = {}
     for c in db.session.scalars(select(Certificate).where(Certificate.worker_id == worker_id,
                                                           Certificate.category.in_(list(categories)))):
@@ -134,7 +133,7 @@ def _findings(check, insp, site, role, missing, mismatch, outcome, card_worker, 
         names = [cat.category(c) for c in missing]
         raised.append(R.fire(
             "no_certificate_on_duty", check.id, {**base, "missing_categories": missing},
-            R.parties(R.worker_party(on_duty), employer, *(_employment_parties(on_duty, china_today()) if on_duty else [])),
+            R.parties(R.worker_party(on_duty), employer, *(_employment_parties(on_duty, clock.today()) if on_duty else [])),
             worker_id=on_duty, missing="、".join(n.name for n in names), role_name=role.name, role_name_en=role.name_en))
     if mismatch:
         serial = outcome.serial if outcome is not None and outcome.worker_id else None
@@ -269,5 +268,4 @@ def _footer(c, doc):
 
 
 def _local(stamp: str) -> str:
-    from datetime import datetime
-    return (datetime.fromisoformat(stamp) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    return clock.text(stamp)

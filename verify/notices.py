@@ -13,8 +13,8 @@ from datetime import date
 from sqlalchemy import select
 
 from certificates.models import Certificate
-from certificates.service import china_today
 from certificates.signals import certificate_status_changed
+from training import clock
 from training.catalogue import load_catalogue
 from training.db import db, utcnow
 from training.errors import NotFound
@@ -52,7 +52,7 @@ def _send(recipients, kind: str, worker: Worker | None, **refs_and_words) -> lis
 def _placements(worker_id: str, day: date | None = None):
     """(organisation, employment id) for the host and the one in between of each placement not yet
     ended (one starting next week included: that host is about to rely on the certificate)."""
-    day, out = day or china_today(), []
+    day, out = day or clock.today(), []
     for emp in db.session.scalars(select(Employment).where(
             Employment.worker_id == worker_id, Employment.ends_on.is_(None) | (Employment.ends_on >= day))):
         # A host hears of the worker only once it confirmed the placement (an agency alone
@@ -87,7 +87,7 @@ def on_finding_status(finding, old: str = "", **_):
             told.add(check.organization_id)
             _send([(check.organization_id, None)], "finding_dismissed", db.session.get(Worker, check.worker_id),
                   finding_id=finding.id, check_id=check.id, kind_name=pm.kind_name(finding.kind),
-                  checked_on=str(china_today(check.checked_at)))
+                  checked_on=str(clock.today(check.checked_at)))
 
 
 def _named_workers(finding) -> list[str]:

@@ -12,7 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 
 from certificates.models import Certificate
-from certificates.service import china_today, review_in_order
+from certificates.service import review_in_order
+from training import clock
 from training.catalogue import load_catalogue
 from training.db import db
 from training.fields import iso
@@ -58,7 +59,7 @@ def weigh_placement(emp: Employment, day: date) -> dict:
         problems["missing_categories"] = missing
     if cleared is None:
         problems["no_cleared_check"] = True
-    elif china_today(cleared.checked_at) > emp.starts_on:
+    elif clock.today(cleared.checked_at) > emp.starts_on:
         problems["started_before_cleared_check"] = {"checked_at": iso(cleared.checked_at),
                                                     "starts_on": str(emp.starts_on)}
         problems["prestart_check_id"] = cleared.id
@@ -73,7 +74,7 @@ def on_scan(scan, outcome=None, **_):
     when = scan.received_at  # the server's time for online scans; a synced offline scan's own time
     if scan.offline and scan.scanned_at is not None:
         when = scan.scanned_at - timedelta(seconds=scan.clock_offset_s or 0)
-    day = china_today(when)
+    day = clock.today(when)
     for emp in placements_at(worker_id, site, day):
         problems = weigh_placement(emp, day)
         if problems:

@@ -17,7 +17,8 @@ from sqlalchemy.orm import aliased, lazyload, load_only
 from certificates import token as tok
 from certificates.keys import list_key
 from certificates.models import Certificate, SigningKey
-from certificates.service import china_today, effective_status
+from certificates.service import effective_status
+from training import clock
 from training.catalogue import load_catalogue
 from training.credentials import BLOCKING_STATES, current_credential
 from training.db import db, new_id, utcnow
@@ -210,7 +211,7 @@ def check_hire(data: dict, caller, signer, lang: str = "zh", presented: bool = F
     worker = db.session.get(Worker, data["worker_id"])
     if worker is None:
         raise Unprocessable("Unknown worker.", [field_error("worker_id", "not_found", "No worker with this id.")])
-    today = china_today()
+    today = clock.today()
     starts_on = data.get("starts_on") or today
     if starts_on < today:
         raise Unprocessable("A pre-start check looks forward.", [field_error(
@@ -311,7 +312,7 @@ def check_receipt(doc: dict, lang: str = "zh") -> dict:
 
 def active_placements(worker_id: str, day: date | None = None) -> list[Employment]:
     return list(db.session.scalars(select(Employment).where(
-        Employment.worker_id == worker_id, active_on(day or china_today()))))
+        Employment.worker_id == worker_id, active_on(day or clock.today()))))
 
 
 NO_MATCH = ("No worker you employ has this identity number, and no registered worker has it with this name.",
@@ -340,7 +341,7 @@ def find_worker(data: dict, protector, caller=None) -> Worker | None:
     """The worker a crew row names, by worker_id or by identity number (``training.lookups``:
     found when the caller employs them or gave their name). ``caller`` None: the operator."""
     if data.get("id_number"):
-        day = data.get("starts_on") or china_today()
+        day = data.get("starts_on") or clock.today()
         return find_by_number(Worker, data["id_number"], caller, protector, name=data.get("name"),
                               standing=lambda w: caller is None or employs(caller.org_id, w.id, day))
     return db.session.get(Worker, data["worker_id"]) if data.get("worker_id") else None

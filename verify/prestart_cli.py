@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from certificates.cli import read_rows
-from certificates.service import china_today
+from training import clock
 from training.auth import Caller
 from training.catalogue import EMPLOYER_KINDS, load_catalogue
 from training.db import db
@@ -43,7 +43,7 @@ def _place(item: dict, caller, protector) -> None:
     worker = prestart.find_worker(data, protector)
     if worker is None:
         return  # the check itself reports the unknown worker
-    body = {"worker_id": worker.id, "role": data["role"], "starts_on": data.get("starts_on") or china_today(),
+    body = {"worker_id": worker.id, "role": data["role"], "starts_on": data.get("starts_on") or clock.today(),
             "employer_id": data.get("employer_id") or caller.org_id, "site_id": data.get("site_id")}
     if body["employer_id"] != caller.org_id:
         body["via_id"] = caller.org_id

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from certificates.cli import read_rows
-from certificates.service import china_today
+from training import clock
 from training.auth import current_caller, require
 from training.catalogue import EMPLOYER_KINDS
 from training.db import db
@@ -96,7 +96,7 @@ def list_employments():
     if request.args.get("worker_id"):
         stmt = stmt.where(Employment.worker_id == request.args["worker_id"])
     if request.args.get("active") in ("true", "1"):
-        stmt = stmt.where(emp_service.active_on(china_today()))
+        stmt = stmt.where(emp_service.active_on(clock.today()))
     return json_response(paginate(stmt, Employment, emp_service.employment_dict))
 
 

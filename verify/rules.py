@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-from datetime import date, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -22,7 +21,6 @@ from sqlalchemy import select, text
 
 from certificates.models import Certificate
 from training.db import db
-from training.evidence import CHINA
 from training.identity import PROVINCES
 from training.models import Organization, Site, Trainer, Worker
 
@@ -186,14 +184,6 @@ def snapshot_ids(snapshot: str | None) -> set[str]:
 
 
 # --- time and place -----------------------------------------------------------------------------
-
-def china_day(t: datetime) -> date:
-    return (t + CHINA).date()
-
-
-def china_month(t: datetime) -> str:
-    return (t + CHINA).strftime("%Y-%m")
-
 
 def months_back(month: str, n: int) -> list[str]:
     """``month`` and the n-1 months before it, as YYYY-MM."""

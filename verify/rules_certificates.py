@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 
 from certificates.models import Certificate
 from certificates.signals import Issued
+from training import clock
 from training.catalogue import load_catalogue
 from training.db import db
 from training.evidence import credited_pieces
@@ -24,7 +25,7 @@ from .rules_training import _A, ATT
 
 
 def spike_counts(issuer_id: str, issued_at: datetime) -> dict:
-    return {f"iss:{issuer_id}:{R.china_day(issued_at)}": 1}
+    return {f"iss:{issuer_id}:{clock.day(issued_at)}": 1}
 
 
 def evaluate_spike(issuer_id: str, day, source=None) -> None:
@@ -125,7 +126,7 @@ def on_certificates(_issuer, certificates=(), **_):
             counts[key] = counts.get(key, 0) + n
     R.bump(counts)
     if R.enabled("issuance_spike"):  # off, nothing to evaluate: fire would drop it anyway
-        for issuer_id, day in sorted({(c.issuer_id, R.china_day(c.issued_at)) for c in certificates}):
+        for issuer_id, day in sorted({(c.issuer_id, clock.day(c.issued_at)) for c in certificates}):
             evaluate_spike(issuer_id, day)
     for c in certificates:
         check_certificate(c.serial, c.worker_id, c.category, c.issuer_id, c.evidence, *c.evidence_rows)

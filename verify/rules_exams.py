@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from training import clock
 from training.catalogue import load_catalogue
 from training.db import db
 from training.evidence import credited_pieces, required_hours, waiver_on, waivers_of
@@ -84,7 +85,7 @@ def check_exam(exam, rows, exams, pieces=None, waivers=None) -> None:
                 "last_training_end": last}, _base(exam, rows), worker_id=wid, certificate_serial=cert([exam.id]))
     delay = (exam.created_at - exam.taken_at).total_seconds() / 3600 - exam.duration_minutes / 60
     if delay > R.cfg("late_record")["max_delay_hours"]:
-        R.fire("late_record", f"exams:{exam.exam_centre_id}:{R.china_day(exam.taken_at)}",
+        R.fire("late_record", f"exams:{exam.exam_centre_id}:{clock.day(exam.taken_at)}",
                {"exam_ids": [exam.id], "delay_hours": round(delay), "entered_at": exam.created_at,
                 "described_until": exam.taken_at}, R.parties(R.org_party(exam.exam_centre_id)))
 
@@ -95,7 +96,7 @@ def _waived(cat, exam, waivers) -> bool:
         return False
     if waivers is None:
         waivers = waivers_of([exam.worker_id]).get((exam.worker_id, exam.category), [])
-    return waiver_on(waivers, R.china_day(exam.taken_at)) is not None
+    return waiver_on(waivers, clock.day(exam.taken_at)) is not None
 
 
 def copied(exam) -> bool:
@@ -140,7 +141,7 @@ def score_counts(exam, body_id: str | None) -> dict:
     cat = load_catalogue().at(exam.taken_at).category(exam.category)  # the pass mark it was marked against
     band = R.cfg("score_anomaly")["band"]
     low = min(exam.theory_score, exam.practical_score)
-    month = R.china_month(exam.taken_at)
+    month = clock.month(exam.taken_at)
     values = {"n": 1, "p": int(exam.passed), "lo": int(cat.pass_mark - band <= low < cat.pass_mark),
               "hi": int(cat.pass_mark <= low < cat.pass_mark + band)}
     out = {}
@@ -195,7 +196,7 @@ def on_exam(exam, **_):
     identical_live(me)
     body = body_for(me, rows)
     R.bump(score_counts(me, body))
-    month = R.china_month(me.taken_at)
+    month = clock.month(me.taken_at)
     for org in (me.exam_centre_id, body):
         if org:
             evaluate_score(org, month)

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from certificates.models import Certificate
+from training import clock
+from training.clock import CHINA
 from training.db import db
-from training.evidence import CHINA
 from training.models import Attendance, TrainingSession
 
 from . import rules as R
@@ -167,7 +168,7 @@ def home_region_count(row, rows) -> dict:
     if first.id != row.id or home is None or place is None:
         return {}
     far = R.km(*home, *place) > R.cfg("home_region_far")["far_km"]
-    month = R.china_month(row.check_in)
+    month = clock.month(row.check_in)
     return {f"far:{row.organization_id}:{month}:n": 1, f"far:{row.organization_id}:{month}:f": int(far)}
 
 

@@ -22,8 +22,8 @@ from certificates.lists import compromised_keys, trust_document
 from certificates.models import Certificate, CertificateToken
 from certificates.token import extract_token
 from training.catalogue import load_catalogue
+from training.clock import CHINA
 from training.db import FastRead, db, reader, utcnow
-from training.evidence import CHINA
 from training.models import Meta, Organization, Worker
 
 from .verdict import StatusIndex, TrustIndex, check_token

@@ -12,8 +12,6 @@ person's data; log or put in a URL the identity number (the form POSTs it).
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import or_, select
 
@@ -22,6 +20,7 @@ from certificates.models import Certificate
 from training.accounts_guard import install
 from training.accounts_words import say
 from training.catalogue import load_catalogue
+from training.clock import CHINA
 from training.db import db, utcnow
 from training.errors import ApiError
 from training.i18n import t
@@ -32,7 +31,6 @@ from .models import Finding, FindingParty
 
 bp = Blueprint("worker", __name__, template_folder="templates")
 install(bp)
-CHINA = timedelta(hours=8)
 FALLBACK_KINDS = {"training_overlap": ("培训时间重叠", "Overlapping training"),
                   "exam_before_training": ("未完成培训学时即参加考试", "Exam before training"),
                   "identical_answers": ("答卷雷同", "Identical answers"),
