@@ -21,7 +21,7 @@ from training.db import db
 from training.errors import ApiError
 from training.identity import IdentityError, normalize_id_number
 from training.models import AuditEntry, Organization
-from training.sheets import SheetError, read_xlsx
+from training.sheets import SheetError, read_table
 
 from . import audit_checkpoints, batch, keys
 from . import token as tok
@@ -31,16 +31,14 @@ MAX_FILE_ROWS, MAX_FILE_COLUMNS, MAX_FILE_UNPACKED = 200_000, 64, 64 * 1024 * 10
 
 
 def read_rows(path: Path) -> list[dict]:
-    """Rows of a CSV (UTF-8, optional BOM) or XLSX file with a header row, keys lower-cased."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        # Streamed, with the caps applied while reading; a SheetError (a ValueError) says which.
-        rows = read_xlsx(path, MAX_FILE_ROWS, MAX_FILE_COLUMNS, MAX_FILE_UNPACKED)
-        if not rows:
-            return []
-        head = [str(h or "").strip().lower() for h in rows[0]]
-        return [{h: ("" if v is None else str(v)).strip() for h, v in zip(head, r)} for r in rows[1:] if any(r)]
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+    """Rows of a CSV (UTF-8, optional BOM, or GBK) or XLSX file with a header row, keys
+    lower-cased, empty rows left out; read by ``training.sheets.read_table`` with the caps
+    applied while reading (a SheetError, a ValueError, says which)."""
+    rows = read_table(path.read_bytes(), MAX_FILE_ROWS, MAX_FILE_COLUMNS, MAX_FILE_UNPACKED)
+    if not rows:
+        return []
+    head = [h.strip().lower() for h in rows[0]]
+    return [{h: v.strip() for h, v in zip(head, r)} for r in rows[1:] if any(v.strip() for v in r)]
 
 
 def _shard(row: dict, jobs: int) -> int:

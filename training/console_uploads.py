@@ -7,12 +7,11 @@ is rolled back to its savepoint and the page commits the rest.
 """
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Response, flash, redirect, render_template, request
 
+from . import sheets
 from .accounts_guard import page, refuse
 from .accounts_words import say
 from .clock import CHINA
@@ -20,7 +19,7 @@ from .console_pages import bp
 from .db import db
 from .errors import ApiError
 from .identity import IdentityError
-from .sheets import SheetError, read_xlsx
+from .sheets import SheetError
 
 MAX_ROWS = 2000
 MAX_COLUMNS = 50  # the templates have at most 8; clerks add a few of their own
@@ -57,37 +56,10 @@ def read_table(date_format: str = "%Y-%m-%d %H:%M", max_rows: int = MAX_ROWS) ->
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise UploadError("unreadable_file")
-    raw = upload.read()
     try:
-        if raw[:2] == b"PK":
-            table = read_xlsx(io.BytesIO(raw), max_rows, MAX_COLUMNS, MAX_UNPACKED)
-            return [["" if v is None else (v.strftime(date_format) if isinstance(v, (datetime, date)) else str(v))
-                     for v in r] for r in table]
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")  # what Excel in Chinese saves as "CSV"
-        return _csv_rows(text, max_rows)
+        return sheets.read_table(upload.read(), max_rows, MAX_COLUMNS, MAX_UNPACKED, date_format)
     except SheetError as err:
         raise UploadError(err.code, limit=_shown(err))
-    except UploadError:
-        raise
-    except Exception:  # noqa: BLE001  a file that is not a table of text is a user's mistake, not ours
-        raise UploadError("unreadable_file")
-
-
-def _csv_rows(text: str, max_rows: int) -> list[list[str]]:
-    rows, filled = [], 0
-    for row in csv.reader(io.StringIO(text)):
-        if any(v.strip() for v in row[MAX_COLUMNS:]):
-            raise SheetError("too_many_columns", MAX_COLUMNS)
-        row = row[:MAX_COLUMNS]
-        if rows and any(v.strip() for v in row):
-            filled += 1
-            if filled > max_rows:
-                raise SheetError("too_many_rows", max_rows)
-        rows.append(row)
-    return rows
 
 
 def _shown(err: SheetError):

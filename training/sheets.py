@@ -1,18 +1,22 @@
-"""Reading an XLSX spreadsheet without letting it claim the machine: the first sheet's rows as
-values, streamed, with the caps applied while reading.
+"""Reading a spreadsheet without letting it claim the machine: ``read_table``, the one reader of
+every upload and command-line file (CSV in UTF-8 or GBK, or XLSX's first sheet), as rows of text
+with the caps applied while reading.
 
 A 12 KB file whose ``<dimension>`` says A1:XFD1048576 made openpyxl pad every row to 16,384
 columns and add rows up to a million (2.5 s, 260 MB), and a compressed part can unpack to
 gigabytes. So the archive's declared part sizes and ratios are checked before any XML is parsed
 (zipfile never unpacks more than a part declares), the dimension is ignored, rows are cut at one
 column past the cap and reading stops one row past it. Used by the console's uploads
-(training.console_uploads) and the command-line readers (certificates.cli).
+(training.console_uploads) and the command-line readers (certificates.cli), through ``read_table``.
 
 Must not: know what the columns mean, touch the database, or read anything but the first sheet.
 """
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
+from datetime import date, datetime
 
 MAX_PARTS = 200            # an XLSX from Excel or WPS has a few dozen parts
 MAX_RATIO = 100            # XML of a real sheet packs 5 to 20 times; a bomb, thousands
@@ -24,7 +28,7 @@ class SheetError(ValueError):
     ``file_too_large``, ``too_many_rows`` or ``too_many_columns`` (``limit`` for the last three)."""
 
     TEXT = {
-        "unreadable_file": "not an XLSX workbook",
+        "unreadable_file": "not a CSV file or an XLSX workbook",
         "file_too_large": "its parts unpack to more than {limit} bytes, or pack like a zip bomb",
         "too_many_rows": "more than {limit} rows under the header (or rows far apart); split it",
         "too_many_columns": "a value right of column {limit}; remove the extra columns",
@@ -98,3 +102,39 @@ def _rows(sheet, max_rows: int, max_cols: int) -> list[tuple]:
         rows.append(row)
     width = len(rows[0]) if rows else 0  # as wide as the header at least, as a CSV reads
     return [r + (None,) * (width - len(r)) if len(r) < width else r for r in rows]
+
+
+def read_table(raw: bytes, max_rows: int, max_cols: int, max_unpacked: int,
+               date_format: str = "%Y-%m-%d %H:%M") -> list[list[str]]:
+    """A CSV (UTF-8, with or without BOM, or GBK: what Excel in Chinese saves as "CSV") or an
+    XLSX (told by its zip signature), as rows of text, the header first; cells holding dates as
+    ``date_format``. The caps are those of ``read_xlsx``, for either kind; any file that is not a
+    table of text is a SheetError."""
+    try:
+        if raw[:2] == b"PK":
+            table = read_xlsx(io.BytesIO(raw), max_rows, max_cols, max_unpacked)
+            return [["" if v is None else (v.strftime(date_format) if isinstance(v, (datetime, date)) else str(v))
+                     for v in r] for r in table]
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")
+        return _csv_rows(text, max_rows, max_cols)
+    except SheetError:
+        raise
+    except Exception:  # noqa: BLE001  a file that is not a table of text is a user's mistake, not ours
+        raise SheetError("unreadable_file")
+
+
+def _csv_rows(text: str, max_rows: int, max_cols: int) -> list[list[str]]:
+    rows, filled = [], 0
+    for row in csv.reader(io.StringIO(text)):
+        if any(v.strip() for v in row[max_cols:]):
+            raise SheetError("too_many_columns", max_cols)
+        row = row[:max_cols]
+        if rows and any(v.strip() for v in row):
+            filled += 1
+            if filled > max_rows:
+                raise SheetError("too_many_rows", max_rows)
+        rows.append(row)
+    return rows
