@@ -113,7 +113,8 @@ def _certificates(worker_id: str, role, today: date, starts_on: date, lang: str)
         cert = max(usable, key=lambda c: c.valid_until) if usable else mine[0]
         status = effective_status(cert, today)
         lines.append({"serial": cert.serial, "category": code, "status": status,
-                      "valid_until": str(cert.valid_until), "review_due": str(cert.review_due)})
+                      "valid_until": str(cert.valid_until), "review_due": str(cert.review_due),
+                      "review_required": cat.review_required(code, cert.review_due)})
         facts = dict(category=code, serial=cert.serial, valid_until=str(cert.valid_until),
                      review_due=str(cert.review_due), starts_on=str(starts_on), **names)
         if status != "valid":

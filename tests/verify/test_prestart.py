@@ -110,7 +110,8 @@ def test_prestart_cleared_answer_has_contract_fields_and_a_verifiable_signature(
         assert k in a, k
     assert a["cleared"] is True and a["reasons"] == [] and a["required_categories"] == ["confined_space"]
     assert a["certificates"] == [{"serial": cert["serial"], "category": "confined_space", "status": "valid",
-                                  "valid_until": cert["valid_until"], "review_due": cert["review_due"]}]
+                                  "valid_until": cert["valid_until"], "review_due": cert["review_due"],
+                                  "review_required": True}]  # confined space keeps its yearly review
     assert a["induction"]["required_hours"] == 24 and a["induction"]["completed_hours"] == 24
     assert a["employer_id"] == s.host.id and a["via"]["id"] == s.agency.id  # the agency's default host
     assert a["worker"]["id_number_masked"] == wk["id_number_masked"]
