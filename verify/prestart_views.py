@@ -46,6 +46,8 @@ PrestartAnswerSchema = Schema.from_dict({
     "cleared": fields.Boolean(), "reasons": fields.List(fields.Nested(Reason)),
     "warnings": fields.List(fields.Nested(Reason)), "required_categories": fields.List(fields.String()),
     "certificates": fields.List(fields.Dict()),
+    # National licences recorded for the role's categories (docs/credentials.md), masked.
+    "licences": fields.List(fields.Dict()),
     **{k: fields.Dict() for k in ("induction", "worker", "employer", "requested_by", "signature")}},
     name="PrestartAnswerSchema")
 CrewResultSchema = Schema.from_dict({"items": fields.List(fields.Dict()), "summary": fields.Dict()},

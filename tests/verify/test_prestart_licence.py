@@ -126,3 +126,6 @@ def test_prestart_licence_line_on_the_employers_answer_page(app, client):
     assert "以国家平台查询结果为准" in page and number not in page
     page_en = text(d.host_officer.get(r.headers["Location"] + "?lang=en"))
     assert "National licence (as recorded; the national platform is authoritative)" in page_en
+    receipt = text(d.host_officer.get(r.headers["Location"] + "/receipt?lang=zh"))  # the printed, signed receipt too
+    assert "全国特种作业操作证（录入信息，以国家平台查询为准）" in receipt and "T" + wk["id_number_masked"] in receipt
+    assert number not in receipt
