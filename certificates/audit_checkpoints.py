@@ -179,7 +179,7 @@ def read_checkpoints(path: str) -> list[dict]:
             try:
                 docs.append(json.loads(line))
             except ValueError:
-                raise ValueError(f"{path}, line {n}: not JSON")
+                raise ValueError(f"{path}, line {n}: not JSON") from None
     for doc in docs:
         if not (isinstance(doc, dict) and doc.get("kind") == KIND and isinstance(doc.get("size"), int)
                 and isinstance(doc.get("head"), str) and isinstance(doc.get("signature"), dict)):

@@ -151,7 +151,7 @@ def register_cli(app: Flask) -> None:
         try:
             rows = read_rows(rows_file)
         except SheetError as err:
-            raise click.UsageError(f"cannot read {rows_file}: {err}")
+            raise click.UsageError(f"cannot read {rows_file}: {err}") from err
         if rows and not {"id_number", "category"} <= set(rows[0]):
             raise click.UsageError("the file needs a header row with the columns id_number and category")
         caller = Caller("cli", body.id, body.kind, body.name, None, None)
@@ -208,11 +208,11 @@ def register_cli(app: Flask) -> None:
         try:
             raw = tok.b64url_decode(kid)
         except ValueError:
-            raise click.UsageError("KID must be base64url, as shown on the trust list")
+            raise click.UsageError("KID must be base64url, as shown on the trust list") from None
         try:
             key = keys.mark_compromised(raw)
         except ApiError as err:
-            raise click.UsageError(err.detail)
+            raise click.UsageError(err.detail) from err
         db.session.commit()
         click.echo(f"key {kid} marked compromised at {key.compromised_at.isoformat()}Z")
 
@@ -226,7 +226,7 @@ def register_cli(app: Flask) -> None:
         try:
             row = audit_checkpoints.make_checkpoint(current_app.extensions["signer"])
         except ApiError as err:
-            raise click.UsageError(err.detail)
+            raise click.UsageError(err.detail) from err
         if row is None:
             click.echo("the audit trail is empty: nothing to checkpoint")
             return
@@ -250,7 +250,7 @@ def register_cli(app: Flask) -> None:
             if any(len(k) != 32 for k in keys_given):
                 raise ValueError
         except ValueError:
-            raise click.UsageError("--public-key must be a 32-byte Ed25519 key in base64url, as issuer.x")
+            raise click.UsageError("--public-key must be a 32-byte Ed25519 key in base64url, as issuer.x") from None
         kept = current_app.config.get("AUDIT_CHECKPOINT_FILE")
         files = ([kept] if kept and Path(kept).is_file() else []) + list(files)
         with click.progressbar(length=db.session.query(AuditEntry).count(),
@@ -258,7 +258,7 @@ def register_cli(app: Flask) -> None:
             try:
                 result = audit_checkpoints.check_trail(files, keys_given or None, progress=bar.update)
             except (OSError, ValueError) as err:
-                raise click.UsageError(f"cannot read the checkpoints: {err}")
+                raise click.UsageError(f"cannot read the checkpoints: {err}") from err
         click.echo(result.message, err=not result.ok)
         if not result.ok:
             raise SystemExit(1)

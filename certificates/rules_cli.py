@@ -50,12 +50,12 @@ def candidate(rules_file: Path, base: Path):
     try:
         json.loads(rules_file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise click.UsageError(f"{rules_file} is not JSON: {err}")
+        raise click.UsageError(f"{rules_file} is not JSON: {err}") from err
     scratch = _staged(rules_file, base)
     try:
         new = load_catalogue.__wrapped__(str(scratch))
     except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise click.UsageError(f"{rules_file} cannot be loaded: {err!r}")
+        raise click.UsageError(f"{rules_file} cannot be loaded: {err!r}") from err
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if not new.rule_sets:

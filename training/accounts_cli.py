@@ -45,7 +45,7 @@ def register_cli(app: Flask) -> None:
         except ApiError as err:
             db.session.rollback()
             said = "; ".join(f"{e['field']}: {e['message'] or e['code']}" for e in (err.errors or [])) or err.detail
-            raise click.UsageError(said)
+            raise click.UsageError(said) from err
         db.session.commit()
         click.echo(f"account {account.login} ({account.role}) created for {org.name}")
         if once:

@@ -43,7 +43,7 @@ def _number(text: str, low: float, high: float, code: str, whole: bool = False):
     try:
         value = int(text) if whole else float(text)
     except ValueError:
-        raise UploadError(code)
+        raise UploadError(code) from None
     if not low <= value <= high or value != value:
         raise UploadError(code)
     return value

@@ -59,7 +59,7 @@ def read_table(date_format: str = "%Y-%m-%d %H:%M", max_rows: int = MAX_ROWS) ->
     try:
         return sheets.read_table(upload.read(), max_rows, MAX_COLUMNS, MAX_UNPACKED, date_format)
     except SheetError as err:
-        raise UploadError(err.code, limit=_shown(err))
+        raise UploadError(err.code, limit=_shown(err)) from err
 
 
 def _shown(err: SheetError):

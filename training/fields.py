@@ -24,7 +24,7 @@ class UtcDateTime(fields.DateTime):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise ValidationError(coded("invalid", "Not a valid RFC 3339 timestamp."))
+            raise ValidationError(coded("invalid", "Not a valid RFC 3339 timestamp.")) from None
         if parsed.tzinfo is None:
             raise ValidationError(coded("offset_required", "The timestamp needs an offset, e.g. +08:00."))
         return parsed.astimezone(UTC).replace(tzinfo=None)
@@ -50,7 +50,7 @@ class IdNumber(fields.String):
         try:
             return normalize_id_number(value)
         except IdentityError as err:
-            raise ValidationError(coded(err.code, err.message))
+            raise ValidationError(coded(err.code, err.message)) from err
 
 
 class CreditCode(fields.String):
@@ -62,7 +62,7 @@ class CreditCode(fields.String):
         try:
             return normalize_credit_code(value)
         except IdentityError as err:
-            raise ValidationError(coded(err.code, err.message))
+            raise ValidationError(coded(err.code, err.message)) from err
 
 
 # The application leaves here how many UTF-8 bytes a holder's name may take in a certificate's

@@ -34,9 +34,9 @@ def json_body() -> dict:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The body is not valid JSON.")
+        raise BadRequest("The body is not valid JSON.") from None
     except RecursionError:  # 16 KB of "[" is within the size cap and deeper than the parser goes
-        raise BadRequest("The body is nested too deeply to be a request of this service.")
+        raise BadRequest("The body is nested too deeply to be a request of this service.") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
     return body
@@ -177,7 +177,7 @@ def page_args() -> tuple[int, str | None]:
     try:
         limit = int(request.args.get("limit", DEFAULT_LIMIT))
     except ValueError:
-        raise BadRequest("limit must be a whole number.")
+        raise BadRequest("limit must be a whole number.") from None
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}.")
     return limit, request.args.get("cursor") or None
@@ -188,7 +188,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         stamp, ident = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"==="))
         return datetime.fromisoformat(stamp), str(ident)
     except (ValueError, TypeError):
-        raise BadRequest("cursor is not one this service handed out.")
+        raise BadRequest("cursor is not one this service handed out.") from None
 
 
 def paginate(stmt, model, dump, time_col=None) -> dict:

@@ -46,7 +46,7 @@ def check_archive(source, max_unpacked: int) -> None:
         with zipfile.ZipFile(source) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise SheetError("unreadable_file")
+        raise SheetError("unreadable_file") from None
     if len(parts) > MAX_PARTS:
         raise SheetError("unreadable_file")
     if sum(p.file_size for p in parts) > max_unpacked:
@@ -69,13 +69,13 @@ def read_xlsx(source, max_rows: int, max_cols: int, max_unpacked: int = 32 * 102
     try:
         book = load_workbook(source, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001  openpyxl raises anything at all on a file that is not a workbook
-        raise SheetError("unreadable_file")
+        raise SheetError("unreadable_file") from None
     try:
         return _rows(book.active, max_rows, max_cols)
     except SheetError:
         raise
     except Exception:  # noqa: BLE001  as above, for a sheet's XML
-        raise SheetError("unreadable_file")
+        raise SheetError("unreadable_file") from None
     finally:
         book.close()
 
@@ -123,7 +123,7 @@ def read_table(raw: bytes, max_rows: int, max_cols: int, max_unpacked: int,
     except SheetError:
         raise
     except Exception:  # noqa: BLE001  a file that is not a table of text is a user's mistake, not ours
-        raise SheetError("unreadable_file")
+        raise SheetError("unreadable_file") from None
 
 
 def _csv_rows(text: str, max_rows: int, max_cols: int) -> list[list[str]]:

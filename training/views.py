@@ -71,11 +71,12 @@ def categories():
             raise ValueError(asked)
         day = date.fromisoformat(asked) if asked else (utcnow() + CHINA).date()
     except ValueError:
-        raise BadRequest("on must be a date, YYYY-MM-DD.")
+        raise BadRequest("on must be a date, YYYY-MM-DD.") from None
     try:
         cat = load_catalogue().on(day)
     except NoRulesInForce:
-        raise Unprocessable(f"No rule set is in force on {day}.", [field_error("on", "no_rules", "Before the earliest rule set.")])
+        raise Unprocessable(f"No rule set is in force on {day}.",
+                            [field_error("on", "no_rules", "Before the earliest rule set.")]) from None
     cats = sorted(cat.categories.values(), key=lambda c: c.token_code)
     rs = cat.rules  # None for a catalogue folder without rule sets
     return json_response({"on": str(day), "items": CategorySchema(many=True).dump(cats),

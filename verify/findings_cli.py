@@ -58,7 +58,7 @@ def register_findings_cli(app: Flask) -> None:
             db.session.commit()
         except ApiError as err:
             db.session.rollback()
-            raise click.ClickException(err.detail)
+            raise click.ClickException(err.detail) from err
         if report_path:
             report_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(f"revoked {report['revoked_count']}, skipped {report['skipped_count']} (already revoked); "

@@ -146,7 +146,7 @@ def _coordinate(name: str, low: float, high: float) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be a number.")
+        raise BadRequest(f"{name} must be a number.") from None
     if not (low <= value <= high) or math.isnan(value):
         raise BadRequest(f"{name} must be between {low:g} and {high:g}.")
     return value

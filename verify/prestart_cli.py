@@ -105,7 +105,7 @@ def register_prestart_cli(app: Flask) -> None:
         try:
             rows = read_rows(rows_file)
         except (ValueError, KeyError, OSError) as err:
-            raise click.UsageError(f"cannot read {rows_file}: {type(err).__name__}")
+            raise click.UsageError(f"cannot read {rows_file}: {type(err).__name__}") from err
         if not rows:
             raise click.UsageError(f"{rows_file} has no rows under its header")
         if not {"id_number", "worker_id"} & set(rows[0]):

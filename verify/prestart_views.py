@@ -188,7 +188,7 @@ def _crew_upload() -> tuple[list, dict]:
         except (ValueError, KeyError, OSError, zipfile.BadZipFile) as err:
             raise Unprocessable("The file could not be read.", [field_error(
                 "file", "unreadable", f"Not a readable {suffix[1:].upper()} file: "
-                + (str(err)[:200] if isinstance(err, ValueError) and str(err) else type(err).__name__) + ".")])
+                + (str(err)[:200] if isinstance(err, ValueError) and str(err) else type(err).__name__) + ".")]) from err
     keep = ("worker_id", "id_number", "name", "role", "employer_id", "site_id", "starts_on")
     items = [{k: row[k] for k in keep if row.get(k)} for row in rows]
     defaults = {k: request.form[k] for k in ("role", "employer_id", "site_id", "starts_on") if request.form.get(k)}
