@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests import live_server as live  # noqa: E402
+from tests import live_server as live  # noqa: E402  (after the path that finds it)
 
 
 def load_class(app, world, count: int, category: str = "welding") -> list[str]:

@@ -57,7 +57,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests import live_server as live  # noqa: E402
+from tests import live_server as live  # noqa: E402  (after the path that finds it)
 
 SMALL_CERTS, SMALL_ATTENDANCE = 10_000, 50_000
 CHUNK = 50_000

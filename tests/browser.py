@@ -32,7 +32,7 @@ def _missing() -> str | None:
         return (f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium; "
                 "scripts/test does it when run as root)")
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401  (only whether it imports)
     except ImportError:
         return "playwright is not installed (requirements-dev.txt)"
     return None

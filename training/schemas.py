@@ -19,7 +19,8 @@ from .identity import IdentityError, normalize_id_number
 _CAT = load_catalogue()
 CATEGORY_CODES = sorted(_CAT.categories)
 INDUSTRIES = sorted(_CAT.industries)
-Name = lambda n=200: fields.String(required=True, validate=validate.Length(1, n))  # noqa: E731
+def Name(n: int = 200) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(1, n))
 
 
 class OrganizationCreateRequestSchema(Schema):

@@ -18,6 +18,7 @@ from certificates.token import parse_serial, serial_text
 from training import audit
 from training.db import db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from training.fields import iso
 from training.models import Worker
 
 from . import ratelimit
@@ -131,16 +132,15 @@ def appeal_query(status=None, finding_id=None):
 
 
 def dump_appeal(appeal: Appeal, full: bool = True) -> dict:
-    stamp = lambda t: t.isoformat() + "+00:00" if t else None  # noqa: E731
     out = {"id": appeal.id, "finding_id": appeal.finding_id, "status": appeal.status,
-           "created_at": stamp(appeal.created_at)}
+           "created_at": iso(appeal.created_at)}
     if full:
         finding = db.session.get(Finding, appeal.finding_id)
         by_id = appeal.by_worker or appeal.by_org
         name = db.session.scalar(select(FindingParty.name).where(
             FindingParty.finding_id == appeal.finding_id, FindingParty.party_id == by_id).limit(1))
         out.update(by={"role": appeal.by_role, "id": by_id, "name": name}, explanation=appeal.explanation,
-                   finding={"kind": finding.kind, "status": finding.status}, decided_at=stamp(appeal.decided_at),
+                   finding={"kind": finding.kind, "status": finding.status}, decided_at=iso(appeal.decided_at),
                    decision_reason=appeal.decision_reason)
     return out
 

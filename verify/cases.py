@@ -23,6 +23,7 @@ from training import audit, clock
 from training.clock import CHINA
 from training.db import db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from training.fields import iso
 from training.models import Attendance, Exam, Organization
 
 from . import rules as R
@@ -197,16 +198,15 @@ def case_revoked(case: Case) -> list[str]:
 
 
 def dump_case(case: Case, full: bool = True) -> dict:
-    stamp = lambda t: t.isoformat() + "+00:00" if t else None  # noqa: E731
-    out = {"id": case.id, "status": case.status, "created_at": stamp(case.created_at),
-           "decided_at": stamp(case.decided_at), "decision_reason": case.decision_reason,
+    out = {"id": case.id, "status": case.status, "created_at": iso(case.created_at),
+           "decided_at": iso(case.decided_at), "decision_reason": case.decision_reason,
            "parties": [{"role": p.role, "id": p.party_id, "name": p.name} for p in case_parties(case)],
            "finding_ids": [f.id for f in case_findings(case)]}
     if full:
         statements = db.session.scalars(select(CaseStatement).where(CaseStatement.case_id == case.id)
                                         .order_by(CaseStatement.created_at)).all()
         out["statements"] = [{"id": s.id, "party_role": s.party_role, "party_id": s.party_id, "kind": s.kind,
-                              "text": s.text, "created_at": stamp(s.created_at)} for s in statements]
+                              "text": s.text, "created_at": iso(s.created_at)} for s in statements]
         out["unheard"] = [p.party_id for p in unheard(case)] if case.status == "open" else []
         out["revoked"] = case_revoked(case)
     return out

@@ -100,8 +100,9 @@ def _stage(rng: random.Random) -> dict:
     officer = _as(inspectorate, key.id, ("赵军", "豫应急执法0417"))
     here = db.session.scalar(select(Site).where(Site.enterprise_id == enterprise.id))
     there = create_site({"name": MARKER, "latitude": XINYANG[0], "longitude": XINYANG[1]}, officer)  # also the marker
-    person = lambda by: register_worker({"name": chinese_name(rng), "id_number": generate_id_number(rng)},  # noqa: E731
-                                        protector, _as(by))[0]
+    def person(by):
+        return register_worker({"name": chinese_name(rng), "id_number": generate_id_number(rng)},
+                               protector, _as(by))[0]
 
     # A class of four in confined-space work at the first body, then their exams.
     trainer = register_trainer({"name": chinese_name(rng), "id_number": generate_id_number(rng)}, protector, _as(body))[0]

@@ -28,7 +28,8 @@ from .employment_models import Employment
 ROLE_CODES = sorted(load_catalogue().roles)
 VIA_KINDS = ("labour_agency", "subcontractor")
 LEVELS = ("company", "workshop", "team")
-Ident = lambda **kw: fields.String(validate=validate.Length(1, 16), **kw)  # noqa: E731
+def Ident(**kw) -> fields.String:
+    return fields.String(validate=validate.Length(1, 16), **kw)
 
 
 class EmploymentCreateRequestSchema(Schema):

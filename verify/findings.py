@@ -19,6 +19,7 @@ from certificates.models import Certificate
 from training import audit
 from training.db import db, utcnow
 from training.errors import Conflict
+from training.fields import iso
 
 from .findings_models import FindingRecord
 from .messages import message
@@ -203,12 +204,11 @@ def explanation_parts(text: str | None) -> dict:
 
 
 def dump_finding(finding: Finding, parties: list[dict]) -> dict:
-    stamp = lambda t: t.isoformat() + "+00:00" if t else None  # noqa: E731
     return {"id": finding.id, "kind": finding.kind, "status": finding.status, "severity": finding.severity,
-            "created_at": stamp(finding.created_at), "evidence": json.loads(finding.evidence or "{}"),
+            "created_at": iso(finding.created_at), "evidence": json.loads(finding.evidence or "{}"),
             "explanation": explanation_parts(finding.explanation), "parties": parties,
             "worker_id": finding.worker_id, "certificate_serial": finding.certificate_serial,
-            "reviewed_at": stamp(finding.reviewed_at), "review_reason": finding.review_reason}
+            "reviewed_at": iso(finding.reviewed_at), "review_reason": finding.review_reason}
 
 
 def restate(outcome, lang: str) -> dict:

@@ -13,8 +13,13 @@ from training.fields import IdNumber, UtcDateTime
 
 from .rules import KINDS
 
-Reason = lambda: fields.String(required=True, validate=validate.Length(1, 1000))  # noqa: E731
-Id = lambda **kw: fields.String(validate=validate.Length(1, 16), **kw)  # noqa: E731
+
+def Reason() -> fields.String:
+    return fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+def Id(**kw) -> fields.String:
+    return fields.String(validate=validate.Length(1, 16), **kw)
 FINDING_QUERY = {"kind": {"type": "string", "enum": list(KINDS)},
                  "status": {"type": "string", "enum": ["open", "confirmed", "dismissed"]},
                  "organization_id": {"type": "string"}, "worker_id": {"type": "string"}}

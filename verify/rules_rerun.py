@@ -41,7 +41,8 @@ from .rules_training import (
 
 
 def rerun_size() -> int:
-    count = lambda m: db.session.scalar(select(func.count()).select_from(m)) or 0  # noqa: E731
+    def count(m):
+        return db.session.scalar(select(func.count()).select_from(m)) or 0
     return count(TrainingSession) + count(Worker) + count(Scan) + count(InspectionCheck) + 3
 
 

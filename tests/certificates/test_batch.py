@@ -115,7 +115,8 @@ def test_a_failing_group_leaves_nothing_behind(client, monkeypatch):
     w = f.World(client)
     numbers = _class(w, 3)
     entries_before = _count(AuditEntry)
-    counters = lambda: {c.key: c.count for c in db.session.scalars(select(RuleCounter))}  # noqa: E731
+    def counters():
+        return {c.key: c.count for c in db.session.scalars(select(RuleCounter))}
     counters_before = counters()
 
     def broken(*_, **__):

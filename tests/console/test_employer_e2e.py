@@ -78,7 +78,8 @@ def _seed(app) -> dict:
     rng = random.Random(50)
     boot = bootstrap("郑州市应急管理局")
     reg = db.session.get(Organization, boot["organization_id"])
-    as_ = lambda org: Caller("seed", org.id, org.kind, org.name, None, None)  # noqa: E731
+    def as_(org):
+        return Caller("seed", org.id, org.kind, org.name, None, None)
     today = datetime.now(CST).date()
     orgs = {}
     for kind, name, industry in (("training_body", "郑州市安全生产培训学校", None),

@@ -74,7 +74,8 @@ def _seed(app) -> dict:
 
     body = db.session.scalar(select(Organization).where(Organization.name == ORGS[0][1]))
     centre = db.session.scalar(select(Organization).where(Organization.name == ORGS[3][1]))
-    as_ = lambda org: Caller("e2e", org.id, org.kind, org.name, None, None)  # noqa: E731
+    def as_(org):
+        return Caller("e2e", org.id, org.kind, org.name, None, None)
     number = generate_id_number(random.Random(2025))
     worker, _ = register_worker({"name": "郭晓东", "id_number": number}, app.extensions["identity"], as_(body))
     trainer, _ = register_trainer({"name": "孙建国", "id_number": generate_id_number(random.Random(2026))},

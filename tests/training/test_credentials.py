@@ -282,7 +282,8 @@ def test_credentials_waivers_of_reads_many_workers_once_latest_valid_skill_certi
     _row(c, d.centre.id, kind="skill_certificate", number="S5", state="suspended")
     db.session.commit()
     statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    def listener(*args):
+        statements.append(args[2])
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
         got = waivers_of([a, b, c, a])

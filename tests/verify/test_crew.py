@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from tests import factories as f
-from tests.verify.test_prestart import Scene, induct, place, quiet_rules  # noqa: F401
+from tests.verify.test_prestart import Scene, induct, place, quiet_rules  # noqa: F401  (quiet_rules: a fixture)
 from training.db import db
 from verify.employment_models import Employment, PrestartCheck
 

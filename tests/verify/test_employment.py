@@ -17,7 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from tests import factories as f
 from tests import live_server as live
 from tests.conftest import SECRETS, _drop_pg_database, _fresh_pg_database
-from tests.verify.test_prestart import Scene, check, induct, place, quiet_rules, today  # noqa: F401
+from tests.verify.test_prestart import (  # noqa: F401  (quiet_rules: a fixture)
+    Scene,
+    check,
+    induct,
+    place,
+    quiet_rules,
+    today,
+)
 from training.db import db, new_id, utcnow
 from training.errors import Conflict
 from verify.employment import insert_open_employment

@@ -3,7 +3,15 @@ and a finding behind a negative pre-start answer dismissed; each organisation re
 from __future__ import annotations
 
 from tests import factories as f
-from tests.verify.test_prestart import Scene, _finding, check, codes, induct, place, quiet_rules  # noqa: F401
+from tests.verify.test_prestart import (  # noqa: F401  (quiet_rules: a fixture)
+    Scene,
+    _finding,
+    check,
+    codes,
+    induct,
+    place,
+    quiet_rules,
+)
 from training.db import db
 from verify.findings import set_status
 

@@ -419,7 +419,8 @@ def test_prestart_lists_the_callers_own_checks(client):
     by_host = check(s.host, b_wk["id"], "general_labourer")
     other = f.org(s.w.reg, "enterprise")
     mine = check(other, b_wk["id"], "general_labourer")
-    ids = lambda api, q="": [i["id"] for i in api.get(f"{API}{q}").get_json()["items"]]  # noqa: E731
+    def ids(api, q=""):
+        return [i["id"] for i in api.get(f"{API}{q}").get_json()["items"]]
     assert set(ids(s.host)) == {by_agency["id"], by_host["id"]}
     assert ids(s.agency) == [by_agency["id"]] and ids(other) == [mine["id"]]
     assert ids(s.host, f"?worker_id={b_wk['id']}") == [by_host["id"]]

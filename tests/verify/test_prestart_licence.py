@@ -10,7 +10,15 @@ import pytest
 
 from tests import factories as f
 from tests.console.test_employer_pages import CONFINED, Desk, post, text
-from tests.verify.test_prestart import Scene, check, codes, induct, place, quiet_rules, today  # noqa: F401
+from tests.verify.test_prestart import (  # noqa: F401  (quiet_rules: a fixture)
+    Scene,
+    check,
+    codes,
+    induct,
+    place,
+    quiet_rules,
+    today,
+)
 from training.catalogue import load_catalogue
 from training.db import db, utcnow
 from training.models import Credential

@@ -283,7 +283,8 @@ def test_rules_cost_does_not_grow_with_history(client, app):
                                        trainer_id=w.trainer["id"]), f.worker(w.body)["id"])
         s = f.session(w.body, at(100 + history, 8), 2, "confined_space", trainer_id=w.trainer["id"])
         n = [0]
-        listener = lambda *a, **k: n.__setitem__(0, n[0] + 1)  # noqa: E731
+        def listener(*a, **k):
+            n[0] += 1
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             f.attend(w.body, s, f.worker(w.body)["id"])
