@@ -20,7 +20,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from .clock import CHINA
+from . import clock
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -124,7 +124,7 @@ class Catalogue:
     def at(self, moment: datetime) -> Catalogue:
         """The catalogue as the set in force at ``moment`` (naive UTC, as stored) has it: the
         China calendar day decides."""
-        return self.of_day((moment + CHINA).date())
+        return self.of_day(clock.day(moment))
 
     def of_day(self, day: date) -> Catalogue:
         """``on(day)``, except that a day before the earliest set (older than the law the

@@ -224,6 +224,12 @@ def waiver_on(waivers, day) -> Row | None:
     return next((w for w in waivers if w.issued_on <= day and (w.valid_until is None or day <= w.valid_until)), None)
 
 
+def waiver_for(cat: Category, waivers, at: datetime) -> Row | None:
+    """The skill certificate standing for the hours of an exam taken ``at`` (stored time) under
+    ``cat``'s rules: only rules with a training waiver have one."""
+    return waiver_on(waivers, clock.day(at)) if cat.training_waiver else None
+
+
 def required_hours(catalogue, category: str, stretches) -> float:
     """A course's hours are those of the rules in force on the day it began (its first credited
     stretch; today when none is)."""
@@ -306,8 +312,7 @@ def evidence_for(worker_id: str, category: str, as_of: datetime | None = None, *
                                                     as_of, ev, waivers)
     ev.exam = qualifying
     if ev.hours_completed_at is None and ev.waived_by is None and not (
-            qualifying is None and catalogue.at(as_of).category(category).training_waiver
-            and waiver_on(waivers, (as_of + CHINA).date())):
+            qualifying is None and waiver_for(catalogue.at(as_of).category(category), waivers, as_of)):
         ev.problems.append("insufficient_hours")
     if qualifying is None:
         if early:
@@ -335,7 +340,7 @@ def _weigh_exams(exams, stretches, completed_at, code: str, catalogue, as_of, ev
         if not exam.passed:
             continue
         trained = completed_at is not None and exam.taken_at >= completed_at
-        waiver = None if trained or not cat.training_waiver else waiver_on(waivers, (exam.taken_at + CHINA).date())
+        waiver = None if trained else waiver_for(cat, waivers, exam.taken_at)
         if not trained and waiver is None:
             early = True
         elif cat.sittings_beyond(attempts):

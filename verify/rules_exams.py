@@ -16,7 +16,7 @@ from sqlalchemy import select
 from training import clock
 from training.catalogue import load_catalogue
 from training.db import db
-from training.evidence import credited_pieces, required_hours, waiver_on, waivers_of
+from training.evidence import credited_pieces, required_hours, waiver_for, waivers_of
 from training.models import Exam
 
 from . import rules as R
@@ -92,11 +92,9 @@ def check_exam(exam, rows, exams, pieces=None, waivers=None) -> None:
 
 def _waived(cat, exam, waivers) -> bool:
     """Does a skill certificate stand for the hours of this exam (rules with a training waiver)?"""
-    if not cat.training_waiver:
-        return False
-    if waivers is None:
+    if waivers is None and cat.training_waiver:
         waivers = waivers_of([exam.worker_id]).get((exam.worker_id, exam.category), [])
-    return waiver_on(waivers, clock.day(exam.taken_at)) is not None
+    return waiver_for(cat, waivers, exam.taken_at) is not None
 
 
 def copied(exam) -> bool:
