@@ -7,26 +7,22 @@ from __future__ import annotations
 
 from flask import Flask
 
+from certificates.signing import Signer
 from training.signals import accreditation_changed
-
-from .signing import Signer
 
 
 def init_app(app: Flask) -> None:
-    from . import (
-        models,  # noqa: F401  (tables register with the metadata)
-        views,
-    )
-    from .cli import register_cli
+    from certificates import models, views  # noqa: F401  (tables register with the metadata)
+    from certificates.cli import register_cli
     app.extensions["signer"] = Signer(app.config["ANZHENG_KEY_PASSPHRASE"])
-    from .console_views import bp as console_bp  # the console's certificate pages
+    from certificates.console_views import bp as console_bp  # the console's certificate pages
     app.register_blueprint(console_bp)
     app.register_blueprint(views.bp)
     register_cli(app)
-    from .rules_cli import register_rules_cli
+    from certificates.rules_cli import register_rules_cli
     register_rules_cli(app)
     accreditation_changed.connect(_on_accreditation, weak=False)
-    from . import audit_checkpoints
+    from certificates import audit_checkpoints
     audit_checkpoints.init_app(app)  # the audit trail's head, signed now and then
 
 
@@ -35,10 +31,9 @@ def _on_accreditation(acc, **_):
     an accredited training body gets its own signing key straight away."""
     from flask import current_app
 
+    from certificates.keys import bump_generation, ensure_key
     from training.db import db
     from training.models import Organization
-
-    from .keys import bump_generation, ensure_key
     org = db.session.get(Organization, acc.organization_id)
     if org.kind == "training_body" and acc.status == "active":
         ensure_key(org, current_app.extensions["signer"])

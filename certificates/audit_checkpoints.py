@@ -28,15 +28,14 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from certificates import token as tok
+from certificates.keys import list_key
+from certificates.models import SigningKey
 from training import audit
 from training.db import db, utcnow
 from training.errors import NotFound
 from training.http import paginate
 from training.models import AuditCheckpoint
-
-from . import token as tok
-from .keys import list_key
-from .models import SigningKey
 
 log = logging.getLogger("anzheng.audit")
 KIND = "anzheng.audit-checkpoint"

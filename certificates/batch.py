@@ -20,20 +20,10 @@ import json
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from training import audit, clock
-from training.catalogue import load_catalogue
-from training.clock import CHINA
-from training.db import db, utcnow
-from training.errors import Conflict, Forbidden
-from training.evidence import evidence_for, records_of, waivers_of
-from training.identity import IdentityError, mask_id_number, normalize_id_number
-from training.models import Organization, Worker
-from training.service import accredited
-
-from . import qr
-from . import token as tok
-from .keys import active_key, ensure_key
-from .service import (
+from certificates import qr
+from certificates import token as tok
+from certificates.keys import active_key, ensure_key
+from certificates.service import (
     _CERTS,
     _INSERT_CERTIFICATE,
     _INSERT_EVENT,
@@ -45,7 +35,16 @@ from .service import (
     snapshot,
     still_held,
 )
-from .signals import Issued, certificates_issued
+from certificates.signals import Issued, certificates_issued
+from training import audit, clock
+from training.catalogue import load_catalogue
+from training.clock import CHINA
+from training.db import db, utcnow
+from training.errors import Conflict, Forbidden
+from training.evidence import evidence_for, records_of, waivers_of
+from training.identity import IdentityError, mask_id_number, normalize_id_number
+from training.models import Organization, Worker
+from training.service import accredited
 
 GROUP = 50  # rows per transaction: a crash loses at most this many unreported rows
 

@@ -16,15 +16,14 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from certificates import audit_checkpoints, batch, keys
+from certificates import token as tok
 from training.auth import Caller
 from training.db import db
 from training.errors import ApiError
 from training.identity import IdentityError, normalize_id_number
 from training.models import AuditEntry, Organization
 from training.sheets import SheetError, read_table
-
-from . import audit_checkpoints, batch, keys
-from . import token as tok
 
 # A file for the command line may be bigger than an upload, not unbounded.
 MAX_FILE_ROWS, MAX_FILE_COLUMNS, MAX_FILE_UNPACKED = 200_000, 64, 64 * 1024 * 1024

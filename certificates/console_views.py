@@ -13,6 +13,10 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request
 from sqlalchemy import or_, select
 
+from certificates import qr, service
+from certificates.card import render_cards
+from certificates.models import Certificate, CertificateEvent
+from certificates.views import card_data
 from training import accounts
 from training.account_models import ClassMember, TrainingClass
 from training.accounts_guard import current_session, install, page, refuse
@@ -23,11 +27,6 @@ from training.errors import ApiError
 from training.evidence import evidence_for
 from training.i18n import t
 from training.models import Exam, Worker
-
-from . import qr, service
-from .card import render_cards
-from .models import Certificate, CertificateEvent
-from .views import card_data
 
 bp = Blueprint("certificates_console", __name__, url_prefix="/console", template_folder="templates")
 install(bp)

@@ -10,12 +10,11 @@ import secrets
 
 from sqlalchemy import bindparam, select, update
 
+from certificates.models import SigningKey
 from training import audit
 from training.db import db, utcnow
 from training.errors import Conflict, NotFound
 from training.models import Meta, Organization
-
-from .models import SigningKey
 
 GENERATION = "signing_keys_generation"
 

@@ -15,14 +15,13 @@ from datetime import UTC
 
 from sqlalchemy import and_, or_, select
 
+from certificates import token as tok
+from certificates.keys import list_key
+from certificates.models import Certificate, CertificateToken, SigningKey
 from training.catalogue import load_catalogue
 from training.clock import CHINA
 from training.db import db, utcnow
 from training.models import Accreditation
-
-from . import token as tok
-from .keys import list_key
-from .models import Certificate, CertificateToken, SigningKey
 
 
 def _rfc3339(dt) -> str | None:

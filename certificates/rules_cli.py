@@ -23,11 +23,10 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from certificates.models import Certificate
 from training import audit, clock
 from training.catalogue import DATA, load_catalogue
 from training.db import db
-
-from .models import Certificate
 
 CATALOGUE_FILES = ("categories.json", "roles.json", "industries.json")
 

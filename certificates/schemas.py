@@ -46,7 +46,7 @@ class CertificateIssuerSchema(Schema):
     status_reason = fields.String(allow_none=True)
 
     def _status(self, cert):
-        from .service import effective_status
+        from certificates.service import effective_status
         return effective_status(cert)
 
     def _review_required(self, cert):
@@ -54,7 +54,7 @@ class CertificateIssuerSchema(Schema):
         return load_catalogue().review_required(cert.category, cert.review_due)
 
     def _token(self, cert):
-        from .token import b64url_encode
+        from certificates.token import b64url_encode
         return b64url_encode(bytes(cert.token))
 
 

@@ -14,6 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, bindparam, insert, inspect, literal, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
+from certificates import qr
+from certificates import token as tok
+from certificates.keys import active_key, ensure_key
+from certificates.models import Certificate, CertificateEvent, CertificateToken
+from certificates.signals import certificate_issued, certificate_status_changed
 from training import audit, clock
 from training.catalogue import load_catalogue
 from training.clock import CHINA
@@ -23,12 +28,6 @@ from training.evidence import evidence_for, training_hours
 from training.evidence_standing import employs
 from training.models import Organization, Worker
 from training.service import accredited
-
-from . import qr
-from . import token as tok
-from .keys import active_key, ensure_key
-from .models import Certificate, CertificateEvent, CertificateToken
-from .signals import certificate_issued, certificate_status_changed
 
 _CERTS = Certificate.__table__
 # Built once, as are the statements below: building and keying a statement per certificate

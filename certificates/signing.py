@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from . import token as tok
-from .models import SigningKey
+from certificates import token as tok
+from certificates.models import SigningKey
 
 _V1_SALT = b"anzheng:key-encryption:v1"  # the first scheme's, fixed: read only, never written
 V2 = b"AZK2"  # a ciphertext of the current scheme: V2, salt (16), nonce (12), sealed key

@@ -191,7 +191,7 @@ def name_budget(base_url: str) -> int:
     """The most UTF-8 bytes a holder's name may take for the certificate's QR text under
     ``base_url`` to stay at MAX_QR_VERSION, every other claim at its largest (0: none fits).
     Registration refuses longer names; issuance refuses a token that still does not fit."""
-    from .qr import qr_version  # the encoder itself decides what fits
+    from certificates.qr import qr_version  # the encoder itself decides what fits
     budget = 0
     for n in range(1, MAX_TOKEN_BYTES):
         length = _longest_token_length(n)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
+from certificates import audit_checkpoints, lists, service
+from certificates.card import CardData, render_card
+from certificates.schemas import (
+    CertificateIssuerSchema,
+    IssueRequestSchema,
+    ReasonRequestSchema,
+    StatusSchema,
+)
 from training.auth import current_caller, require
 from training.catalogue import load_catalogue
 from training.http import idempotent, json_body, json_response, write
 from training.openapi import doc
-
-from . import audit_checkpoints, lists, service
-from .card import CardData, render_card
-from .schemas import CertificateIssuerSchema, IssueRequestSchema, ReasonRequestSchema, StatusSchema
 
 bp = Blueprint("certificates", __name__)
 API = "/api/v1/certificates"

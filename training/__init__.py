@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Flask
 from flask_migrate import Migrate
 
-from . import i18n
-from .config import secret_bytes
-from .db import configure_sqlite, db
-from .errors import register_handlers
-from .identity import IdentityProtector
+from training import i18n
+from training.config import secret_bytes
+from training.db import configure_sqlite, db
+from training.errors import register_handlers
+from training.identity import IdentityProtector
 
 migrate = Migrate()
 
@@ -25,12 +25,12 @@ def init_app(app: Flask) -> None:
     app.extensions["identity"] = IdentityProtector(secret_bytes(app.config, "ANZHENG_ID_HASH_KEY"),
                                                    secret_bytes(app.config, "ANZHENG_ID_ENC_KEY"))
     register_handlers(app)
-    from .auth import init_app as init_auth
+    from training.auth import init_app as init_auth
     init_auth(app)  # people's keys: their roles apply on every API endpoint
     i18n.init_app(app)
-    from . import credentials, evidence_views, views  # noqa: F401  (routes register on import)
-    from .accounts_views import register as register_console  # personal accounts and the console
-    from .cli import register_cli
+    from training import credentials, evidence_views, views  # noqa: F401  (routes register on import)
+    from training.accounts_views import register as register_console  # personal accounts and the console
+    from training.cli import register_cli
     register_console(app)
     app.register_blueprint(views.bp)
     register_cli(app)

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import db, new_id, utcnow
-from .models import ID, Organization, Worker
+from training.db import db, new_id, utcnow
+from training.models import ID, Organization, Worker
 
 
 class Account(db.Model):

@@ -29,14 +29,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from sqlalchemy import select
 
-from . import audit
-from .account_models import Account, AccountKey, AccountSession
-from .auth import Caller
-from .config import secret_bytes
-from .db import db, utcnow
-from .errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from .models import ApiKey, Organization
-from .service import issue_api_key, revoke_api_key
+from training import audit
+from training.account_models import Account, AccountKey, AccountSession
+from training.auth import Caller
+from training.config import secret_bytes
+from training.db import db, utcnow
+from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from training.models import ApiKey, Organization
+from training.service import issue_api_key, revoke_api_key
 
 ROLES = ("administrator", "clerk", "officer", "analyst")
 DUTIES = ("accounts", "findings", "organisations")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from . import accounts
-from .db import db
-from .errors import ApiError
-from .models import Organization
+from training import accounts
+from training.db import db
+from training.errors import ApiError
+from training.models import Organization
 
 
 def register_cli(app: Flask) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import accounts
-from .account_models import Account
-from .config import INSTANCE
-from .db import db, utcnow
-from .models import Organization
+from training import accounts
+from training.account_models import Account
+from training.config import INSTANCE
+from training.db import db, utcnow
+from training.models import Organization
 
 DEMO_PASSWORD = "anzheng-demo-2025"
 PEOPLE = {"regulator": [("administrator", ("accounts",), "周建华"), ("analyst", ("findings", "organisations"), "吴丽娟")],

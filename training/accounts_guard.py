@@ -16,12 +16,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, g, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from . import accounts, csrf
-from .account_models import Account, AccountSession
-from .accounts_sessions import find_session, setting
-from .db import db
-from .errors import ApiError
-from .i18n import t
+from training import accounts, csrf
+from training.account_models import Account, AccountSession
+from training.accounts_sessions import find_session, setting
+from training.db import db
+from training.errors import ApiError
+from training.i18n import t
 
 COOKIE_PATH = "/console"
 
@@ -137,7 +137,7 @@ def install(bp: Blueprint) -> None:
 
 def describe(err: ApiError) -> str:
     """An ApiError in the clerk's words (codes known to the console), else its own sentence."""
-    from .accounts_words import words_for
+    from training.accounts_words import words_for
     codes = [e.get("code") for e in (err.errors or [])]
     said = [words_for(c) for c in codes if words_for(c)]
     return "；".join(said) if said else {403: t("没有权限进行此操作。", "You may not do this."),

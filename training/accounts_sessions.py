@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from . import accounts
-from .account_models import Account, AccountSession, SignInFailure, SignInLock
-from .config import secret_bytes
-from .db import db, utcnow
+from training import accounts
+from training.account_models import Account, AccountSession, SignInFailure, SignInLock
+from training.config import secret_bytes
+from training.db import db, utcnow
 
 DEFAULTS = {"ACCOUNT_IDLE_MINUTES": 30, "ACCOUNT_ABSOLUTE_HOURS": 12, "ACCOUNT_PENDING_MINUTES": 10,
             "ACCOUNT_LOCK_AFTER": 5, "ACCOUNT_LOCK_WINDOW_MINUTES": 15, "ACCOUNT_LOCK_MINUTES": 15,

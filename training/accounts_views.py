@@ -11,15 +11,23 @@ from datetime import timedelta
 from flask import flash, g, redirect, render_template, request
 from sqlalchemy import select
 
-from . import accounts
-from .account_models import Account
-from .accounts_guard import clear_cookie, client_id, current_session, page, refuse, safe_next, set_cookie
-from .accounts_sessions import SignInRefused, close_session, second_factor, sign_in
-from .accounts_words import say
-from .console_views import bp
-from .db import db, utcnow
-from .errors import ApiError
-from .i18n import t
+from training import accounts
+from training.account_models import Account
+from training.accounts_guard import (
+    clear_cookie,
+    client_id,
+    current_session,
+    page,
+    refuse,
+    safe_next,
+    set_cookie,
+)
+from training.accounts_sessions import SignInRefused, close_session, second_factor, sign_in
+from training.accounts_words import say
+from training.console_views import bp
+from training.db import db, utcnow
+from training.errors import ApiError
+from training.i18n import t
 
 
 def _refusal(err: SignInRefused) -> str:
@@ -201,8 +209,8 @@ def key_revoke(key_id):
 
 def register(app) -> None:
     """Wire the console into the app: its blueprint, CSRF and session plumbing, its command."""
-    from . import accounts_guard
-    from .accounts_cli import register_cli
+    from training import accounts_guard
+    from training.accounts_cli import register_cli
     accounts_guard.init_app(app)
     app.register_blueprint(bp)
     register_cli(app)

@@ -6,7 +6,7 @@ and what to do. It decides nothing and never carries personal data.
 """
 from __future__ import annotations
 
-from .i18n import t
+from training.i18n import t
 
 WORDS: dict[str, tuple[str, str]] = {
     # signing in

@@ -21,8 +21,8 @@ from datetime import datetime
 from blinker import Namespace
 from sqlalchemy import insert, select
 
-from .db import db, utcnow
-from .models import AuditEntry, Meta
+from training.db import db, utcnow
+from training.models import AuditEntry, Meta
 
 GENESIS = "0" * 64
 

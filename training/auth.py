@@ -31,11 +31,11 @@ from blinker import Namespace
 from flask import Flask, request
 from sqlalchemy import bindparam, select
 
-from . import audit
-from .account_models import Account, AccountKey
-from .db import FastRead, db, new_id, reader, utcnow
-from .errors import Forbidden, TooManyRequests, Unauthorized
-from .models import ApiKey, Organization
+from training import audit
+from training.account_models import Account, AccountKey
+from training.db import FastRead, db, new_id, reader, utcnow
+from training.errors import Forbidden, TooManyRequests, Unauthorized
+from training.models import ApiKey, Organization
 
 PREFIX = "az_"
 # Sent with the client's address on every failed key; a receiver returns the seconds that client
@@ -263,7 +263,7 @@ def check_role() -> None:
     caller = current_caller()
     if caller is None or caller.account_id is None:
         return  # no key (the view decides), or an organisation's own key: its kind decides
-    from .accounts import may_act  # accounts builds on this module
+    from training.accounts import may_act  # accounts builds on this module
     action = action_for(request.endpoint, request.method, caller, request.view_args or {})
     if action is None or not may_act(caller.kind, caller.role, caller.duties, action):
         raise Forbidden(f"The role '{caller.role}' of this key's holder may not do this.")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import ValidationError
 
-from .db import db
-from .errors import ApiError, flatten
+from training.db import db
+from training.errors import ApiError, flatten
 
 
 def run_batch(items: list, one) -> dict:

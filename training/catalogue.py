@@ -20,7 +20,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from . import clock
+from training import clock
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -13,12 +13,12 @@ from flask import Flask
 from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import select
 
-from .catalogue import EMPLOYER_KINDS
-from .db import db
-from .http import prune_idempotency
-from .identity import generate_credit_code
-from .models import Organization
-from .service import issue_api_key
+from training.catalogue import EMPLOYER_KINDS
+from training.db import db
+from training.http import prune_idempotency
+from training.identity import generate_credit_code
+from training.models import Organization
+from training.service import issue_api_key
 
 
 def upgrade_schema() -> None:
@@ -66,7 +66,7 @@ def register_cli(app: Flask) -> None:
         """
         import random
 
-        from .identity import generate_id_number
+        from training.identity import generate_id_number
         rng = random.SystemRandom()
         for _ in range(count):
             click.echo(f"id_number {generate_id_number(rng)}")

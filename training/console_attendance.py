@@ -12,18 +12,25 @@ from datetime import datetime, timedelta
 from flask import flash, g, redirect, render_template, request
 from sqlalchemy import select
 
-from . import accounts
-from .account_models import ClassMember, ClassSession, TrainingClass
-from .accounts_guard import own, page
-from .accounts_words import say
-from .clock import CHINA
-from .console_classes import class_counts
-from .console_pages import BODY, bp, caller, get_by_id, get_class, protector, record_or_404
-from .console_uploads import UploadError, parse_local, read_upload, report, run_row, upload_refused
-from .db import db, utcnow
-from .evidence import record_attendance, record_session, void_record
-from .i18n import t
-from .models import Attendance, Trainer, TrainingSession, Worker
+from training import accounts
+from training.account_models import ClassMember, ClassSession, TrainingClass
+from training.accounts_guard import own, page
+from training.accounts_words import say
+from training.clock import CHINA
+from training.console_classes import class_counts
+from training.console_pages import BODY, bp, caller, get_by_id, get_class, protector, record_or_404
+from training.console_uploads import (
+    UploadError,
+    parse_local,
+    read_upload,
+    report,
+    run_row,
+    upload_refused,
+)
+from training.db import db, utcnow
+from training.evidence import record_attendance, record_session, void_record
+from training.i18n import t
+from training.models import Attendance, Trainer, TrainingSession, Worker
 
 
 def class_sessions(cls: TrainingClass) -> list[TrainingSession]:

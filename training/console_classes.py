@@ -10,21 +10,30 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request
 from sqlalchemy import func, select
 
-from . import accounts
-from .account_models import ClassMember, ClassSession, TrainingClass
-from .accounts_guard import page
-from .accounts_words import say
-from .catalogue import load_catalogue
-from .console_pages import BODY, accredited_categories, bp, caller, get_class, paged, protector, record_or_404
-from .console_uploads import UploadError, read_upload, report, run_row, upload_refused
-from .db import db
-from .errors import TooManyRequests
-from .i18n import t
-from .identity import IdentityError, normalize_id_number
-from .lookups import count as count_lookups
-from .lookups import refused
-from .models import Trainer, Worker
-from .service import register_trainer, register_worker
+from training import accounts
+from training.account_models import ClassMember, ClassSession, TrainingClass
+from training.accounts_guard import page
+from training.accounts_words import say
+from training.catalogue import load_catalogue
+from training.console_pages import (
+    BODY,
+    accredited_categories,
+    bp,
+    caller,
+    get_class,
+    paged,
+    protector,
+    record_or_404,
+)
+from training.console_uploads import UploadError, read_upload, report, run_row, upload_refused
+from training.db import db
+from training.errors import TooManyRequests
+from training.i18n import t
+from training.identity import IdentityError, normalize_id_number
+from training.lookups import count as count_lookups
+from training.lookups import refused
+from training.models import Trainer, Worker
+from training.service import register_trainer, register_worker
 
 
 def class_counts(cls: TrainingClass) -> dict:

@@ -13,22 +13,38 @@ from datetime import datetime, timedelta
 from flask import flash, g, redirect, render_template, request
 from sqlalchemy import select
 
-from . import accounts
-from .accounts_guard import own, page, refuse
-from .accounts_words import say
-from .catalogue import load_catalogue
-from .clock import CHINA
-from .console_pages import CENTRE, PER_PAGE, Page, accredited_categories, bp, caller, page_number, protector
-from .console_uploads import UploadError, parse_local, read_upload, report, run_row, upload_refused
-from .db import db
-from .errors import TooManyRequests
-from .evidence import record_exam, void_record
-from .i18n import t
-from .identity import normalize_id_number
-from .lookups import count as count_lookups
-from .lookups import refused
-from .models import Exam, Worker
-from .service import register_worker
+from training import accounts
+from training.accounts_guard import own, page, refuse
+from training.accounts_words import say
+from training.catalogue import load_catalogue
+from training.clock import CHINA
+from training.console_pages import (
+    CENTRE,
+    PER_PAGE,
+    Page,
+    accredited_categories,
+    bp,
+    caller,
+    page_number,
+    protector,
+)
+from training.console_uploads import (
+    UploadError,
+    parse_local,
+    read_upload,
+    report,
+    run_row,
+    upload_refused,
+)
+from training.db import db
+from training.errors import TooManyRequests
+from training.evidence import record_exam, void_record
+from training.i18n import t
+from training.identity import normalize_id_number
+from training.lookups import count as count_lookups
+from training.lookups import refused
+from training.models import Exam, Worker
+from training.service import register_worker
 
 
 def find_category(text: str):

@@ -15,15 +15,15 @@ from functools import wraps
 from flask import Blueprint, current_app, g, request
 from sqlalchemy import func, select
 
-from . import accounts, clock
-from .account_models import TrainingClass
-from .accounts_guard import install, own, refuse
-from .accounts_words import say
-from .catalogue import load_catalogue
-from .clock import CHINA
-from .db import db, utcnow
-from .i18n import t
-from .models import Accreditation, AccreditationCategory
+from training import accounts, clock
+from training.account_models import TrainingClass
+from training.accounts_guard import install, own, refuse
+from training.accounts_words import say
+from training.catalogue import load_catalogue
+from training.clock import CHINA
+from training.db import db, utcnow
+from training.i18n import t
+from training.models import Accreditation, AccreditationCategory
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 install(bp)

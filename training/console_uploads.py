@@ -11,15 +11,15 @@ from datetime import datetime
 
 from flask import Response, flash, redirect, render_template, request
 
-from . import sheets
-from .accounts_guard import page, refuse
-from .accounts_words import say
-from .clock import CHINA
-from .console_pages import bp
-from .db import db
-from .errors import ApiError
-from .identity import IdentityError
-from .sheets import SheetError
+from training import sheets
+from training.accounts_guard import page, refuse
+from training.accounts_words import say
+from training.clock import CHINA
+from training.console_pages import bp
+from training.db import db
+from training.errors import ApiError
+from training.identity import IdentityError
+from training.sheets import SheetError
 
 MAX_ROWS = 2000
 MAX_COLUMNS = 50  # the templates have at most 8; clerks add a few of their own

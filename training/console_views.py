@@ -21,12 +21,12 @@ from datetime import timedelta
 from flask import g, render_template
 from sqlalchemy import func, select
 
-from . import console_attendance, console_classes, console_exams  # noqa: F401  (routes register on import)
-from .account_models import ClassMember, TrainingClass
-from .accounts_guard import page
-from .console_pages import bp
-from .db import db, utcnow
-from .models import Exam, Trainer, TrainingSession
+from training import console_attendance, console_classes, console_exams  # noqa: F401  (routes register on import)
+from training.account_models import ClassMember, TrainingClass
+from training.accounts_guard import page
+from training.console_pages import bp
+from training.db import db, utcnow
+from training.models import Exam, Trainer, TrainingSession
 
 
 @bp.get("/")

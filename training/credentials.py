@@ -19,19 +19,19 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import bindparam, or_, select
 
-from . import audit, clock, lookups
-from .auth import Caller, current_caller, require
-from .db import db, utcnow
-from .errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from .evidence_schemas import VoidRequestSchema
-from .http import idempotent, json_body, json_response, paginate, write
-from .identity import IdentityProtector
-from .models import Credential, Organization, Worker
-from .openapi import doc
-from .schemas import CredentialCreateRequestSchema, CredentialSchema, ListOf, licence_number
-from .service import get_or_404
-from .signals import record_voided
-from .views import API, bp
+from training import audit, clock, lookups
+from training.auth import Caller, current_caller, require
+from training.db import db, utcnow
+from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from training.evidence_schemas import VoidRequestSchema
+from training.http import idempotent, json_body, json_response, paginate, write
+from training.identity import IdentityProtector
+from training.models import Credential, Organization, Worker
+from training.openapi import doc
+from training.schemas import CredentialCreateRequestSchema, CredentialSchema, ListOf, licence_number
+from training.service import get_or_404
+from training.signals import record_voided
+from training.views import API, bp
 
 RECORDER_KINDS = ("exam_centre", "regulator")
 READER_KINDS = ("regulator", "inspectorate", "exam_centre", "training_body")

@@ -16,7 +16,7 @@ import secrets
 
 from flask import Blueprint, Flask, abort, current_app, request
 
-from .config import secret_bytes
+from training.config import secret_bytes
 
 SESSION_COOKIE = "az_session"
 PRE_COOKIE = "az_pre"

@@ -130,7 +130,7 @@ def register_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
         if "audit" in err.extra:  # a refusal the audit trail keeps (training.lookups)
-            from .lookups import refused
+            from training.lookups import refused
             refused(err)
         resp = problem(err.status, err.title, err.detail, err.errors, err.type,
                        **{k: v for k, v in err.extra.items() if k not in ("headers", "audit")})

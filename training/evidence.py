@@ -12,15 +12,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Row, bindparam, select
 
-from . import clock
-from .catalogue import Category, load_catalogue
-from .clock import CHINA
-from .db import db, utcnow
-from .errors import Conflict, Forbidden, Unprocessable, field_error
-from .evidence_standing import not_in_future, standing_for
-from .models import Attendance, Credential, Exam, Trainer, TrainingSession, Worker
-from .service import accredited
-from .signals import attendance_recorded, exam_recorded, record_voided, session_recorded
+from training import clock
+from training.catalogue import Category, load_catalogue
+from training.clock import CHINA
+from training.db import db, utcnow
+from training.errors import Conflict, Forbidden, Unprocessable, field_error
+from training.evidence_standing import not_in_future, standing_for
+from training.models import Attendance, Credential, Exam, Trainer, TrainingSession, Worker
+from training.service import accredited
+from training.signals import attendance_recorded, exam_recorded, record_voided, session_recorded
 
 DAILY_CAP_HOURS = 8.0
 TRAINER_KINDS = {"initial": ("training_body",), "refresher": ("training_body",),

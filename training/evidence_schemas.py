@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .errors import coded
-from .fields import UtcDateTime
-from .schemas import CATEGORY_CODES
+from training.errors import coded
+from training.fields import UtcDateTime
+from training.schemas import CATEGORY_CODES
 
 KINDS = ("initial", "refresher", "induction")
 LEVELS = ("company", "workshop", "team")

@@ -18,11 +18,11 @@ from flask import Flask, current_app
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from .account_models import ClassMember, ClassSession
-from .clock import CHINA
-from .db import db, utcnow
-from .errors import Forbidden, Unprocessable, field_error
-from .models import Enrolment, TrainingSession, Worker
+from training.account_models import ClassMember, ClassSession
+from training.clock import CHINA
+from training.db import db, utcnow
+from training.errors import Forbidden, Unprocessable, field_error
+from training.models import Enrolment, TrainingSession, Worker
 
 # How far ahead of the server's clock a record may be dated: devices' clocks drift a little,
 # and a check-out entered the minute the class ends must not be refused for it.

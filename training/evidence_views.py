@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import evidence
-from .auth import current_caller, require
-from .batch import run_batch
-from .catalogue import EMPLOYER_KINDS
-from .errors import BadRequest, Forbidden
-from .evidence_schemas import (
+from training import evidence
+from training.auth import current_caller, require
+from training.batch import run_batch
+from training.catalogue import EMPLOYER_KINDS
+from training.errors import BadRequest, Forbidden
+from training.evidence_schemas import (
     AttendanceCreateRequestSchema,
     AttendanceSchema,
     EnrolmentCreateRequestSchema,
@@ -20,13 +20,13 @@ from .evidence_schemas import (
     SessionSchema,
     VoidRequestSchema,
 )
-from .evidence_standing import enrol
-from .http import idempotent, json_body, json_response, paginate, write
-from .models import Attendance, Enrolment, Exam, TrainingSession, Worker
-from .openapi import doc
-from .schemas import CATEGORY_CODES, BatchRequestSchema, BatchResultSchema, ListOf
-from .service import get_or_404
-from .views import API, bp
+from training.evidence_standing import enrol
+from training.http import idempotent, json_body, json_response, paginate, write
+from training.models import Attendance, Enrolment, Exam, TrainingSession, Worker
+from training.openapi import doc
+from training.schemas import CATEGORY_CODES, BatchRequestSchema, BatchResultSchema, ListOf
+from training.service import get_or_404
+from training.views import API, bp
 
 SESSION_KINDS = ("training_body",) + EMPLOYER_KINDS
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from flask import current_app
 from marshmallow import ValidationError, fields, validate
 
-from .errors import coded
-from .identity import IdentityError, normalize_credit_code, normalize_id_number
+from training.errors import coded
+from training.identity import IdentityError, normalize_credit_code, normalize_id_number
 
 
 class UtcDateTime(fields.DateTime):

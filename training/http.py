@@ -18,10 +18,10 @@ from flask import Response, current_app, request
 from sqlalchemy import and_, delete, or_
 from sqlalchemy.exc import IntegrityError
 
-from .auth import current_caller
-from .db import db, utcnow
-from .errors import BadRequest, Conflict
-from .models import IdempotencyRecord
+from training.auth import current_caller
+from training.db import db, utcnow
+from training.errors import BadRequest, Conflict
+from training.models import IdempotencyRecord
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 

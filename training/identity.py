@@ -22,7 +22,7 @@ from typing import NamedTuple
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from . import clock
+from training import clock
 
 _MESSAGES = {
     "id_number_format": (

@@ -27,10 +27,10 @@ import unicodedata
 from blinker import Namespace
 from sqlalchemy import event, select
 
-from . import audit
-from .db import db
-from .errors import TooManyRequests
-from .identity import IdentityError, normalize_id_number
+from training import audit
+from training.db import db
+from training.errors import TooManyRequests
+from training.identity import IdentityError, normalize_id_number
 
 id_lookup = Namespace().signal("id-lookup")
 OVERSIGHT_KINDS = ("regulator", "inspectorate")

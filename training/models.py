@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import db, new_id, utcnow
+from training.db import db, new_id, utcnow
 
 ID = String(16)
 

@@ -11,7 +11,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
-from .schemas import ProblemSchema
+from training.schemas import ProblemSchema
 
 _ERRORS = {"400": "Malformed body", "401": "No valid API key", "403": "Not allowed for this organisation, or for the console role of the key's holder",
            "404": "Not found", "409": "Conflict", "413": "Body too large", "422": "Validation failed",

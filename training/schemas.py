@@ -10,11 +10,11 @@ import unicodedata
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from . import clock
-from .catalogue import EMPLOYER_KINDS, ORG_KINDS, load_catalogue
-from .errors import coded
-from .fields import CreditCode, IdNumber, PersonName, UtcDateTime
-from .identity import IdentityError, normalize_id_number
+from training import clock
+from training.catalogue import EMPLOYER_KINDS, ORG_KINDS, load_catalogue
+from training.errors import coded
+from training.fields import CreditCode, IdNumber, PersonName, UtcDateTime
+from training.identity import IdentityError, normalize_id_number
 
 _CAT = load_catalogue()
 CATEGORY_CODES = sorted(_CAT.categories)

@@ -10,14 +10,14 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from . import audit
-from .auth import Caller, bind_minted, make_key, revoke_minted
-from .catalogue import EMPLOYER_KINDS
-from .db import db, utcnow
-from .errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from .identity import IdentityProtector, home_region, mask_id_number
-from .lookups import same_name
-from .models import (
+from training import audit
+from training.auth import Caller, bind_minted, make_key, revoke_minted
+from training.catalogue import EMPLOYER_KINDS
+from training.db import db, utcnow
+from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from training.identity import IdentityProtector, home_region, mask_id_number
+from training.lookups import same_name
+from training.models import (
     Accreditation,
     AccreditationCategory,
     AccreditationEvent,
@@ -27,7 +27,7 @@ from .models import (
     Trainer,
     Worker,
 )
-from .signals import accreditation_changed
+from training.signals import accreditation_changed
 
 
 def get_or_404(model, ident: str, what: str):

@@ -9,18 +9,18 @@ from datetime import date
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
 
-from . import lookups, service
-from .auth import current_caller, require
-from .batch import run_batch
-from .catalogue import EMPLOYER_KINDS, NoRulesInForce, load_catalogue
-from .clock import CHINA
-from .db import utcnow
-from .errors import BadRequest, Unprocessable, field_error
-from .fields import iso
-from .http import idempotent, json_body, json_response, paginate, write
-from .models import Accreditation, ApiKey, Organization, Trainer, Worker
-from .openapi import build_spec, doc
-from .schemas import (
+from training import lookups, service
+from training.auth import current_caller, require
+from training.batch import run_batch
+from training.catalogue import EMPLOYER_KINDS, NoRulesInForce, load_catalogue
+from training.clock import CHINA
+from training.db import utcnow
+from training.errors import BadRequest, Unprocessable, field_error
+from training.fields import iso
+from training.http import idempotent, json_body, json_response, paginate, write
+from training.models import Accreditation, ApiKey, Organization, Trainer, Worker
+from training.openapi import build_spec, doc
+from training.schemas import (
     AccreditationCreateRequestSchema,
     AccreditationPatchRequestSchema,
     AccreditationSchema,

@@ -20,11 +20,10 @@ from training.db import db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from training.fields import iso
 from training.models import Worker
-
-from . import ratelimit
-from .findings import set_status
-from .findings_models import Appeal
-from .models import Finding, FindingParty
+from verify import ratelimit
+from verify.findings import set_status
+from verify.findings_models import Appeal
+from verify.models import Finding, FindingParty
 
 DEFAULT_WORKER_LIMIT = "10/hour"
 

@@ -25,10 +25,9 @@ from training.db import db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from training.fields import iso
 from training.models import Attendance, Exam, Organization
-
-from . import rules as R
-from .findings_models import BulkRevocation, CaseRevocation, CaseStatement, FindingRecord
-from .models import Case, CaseFinding, CaseParty, Finding, FindingParty
+from verify import rules as R
+from verify.findings_models import BulkRevocation, CaseRevocation, CaseStatement, FindingRecord
+from verify.models import Case, CaseFinding, CaseParty, Finding, FindingParty
 
 _signals = Namespace()
 case_opened = _signals.signal("case-opened")    # sender: Case (parties are its CaseParty rows)
@@ -45,7 +44,7 @@ def get_case(case_id) -> Case:
 
 def _employment_parties(worker_id: str) -> list:
     try:
-        from .employment_models import Employment
+        from verify.employment_models import Employment
     except ImportError:  # employments arrive with the pre-start checks
         return []
     today = clock.today()

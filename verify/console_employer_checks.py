@@ -28,8 +28,7 @@ from training.i18n import current_lang, t
 from training.lookups import count as count_lookups
 from training.lookups import refused, same_name
 from training.models import Organization, Worker
-
-from .console_employer_views import (
+from verify.console_employer_views import (
     EMPLOYERS,
     bp,
     caller,
@@ -41,10 +40,10 @@ from .console_employer_views import (
     worker_by_id,
     worker_by_number,
 )
-from .console_employer_words import refusal, words
-from .employment_models import PrestartCheck
-from .prestart import PrestartCheckRequestSchema, answer_of, check_hire, visible_checks
-from .service import verify_text
+from verify.console_employer_words import refusal, words
+from verify.employment_models import PrestartCheck
+from verify.prestart import PrestartCheckRequestSchema, answer_of, check_hire, visible_checks
+from verify.service import verify_text
 
 CHUNK, MAX_CREW = 10, 500
 CREW_HEAD = {"id_number": "id_number", "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number",

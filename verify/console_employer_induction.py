@@ -24,11 +24,10 @@ from training.errors import ApiError
 from training.evidence import record_attendance, record_session
 from training.i18n import t
 from training.models import Attendance, TrainingSession, Worker
-
-from . import employment as emp_service
-from .console_employer_views import EMPLOYERS, bp, caller, kind, roles
-from .console_employer_words import words
-from .employment_models import Employment
+from verify import employment as emp_service
+from verify.console_employer_views import EMPLOYERS, bp, caller, kind, roles
+from verify.console_employer_words import words
+from verify.employment_models import Employment
 
 LEVELS = emp_service.LEVELS
 GRID_SESSIONS, GRID_ROWS = 8, 500

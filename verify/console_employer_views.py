@@ -36,13 +36,12 @@ from training.lookups import find as find_by_number
 from training.lookups import refused, same_name
 from training.models import Organization, Worker
 from training.service import register_worker
-
-from . import employment as emp_service
-from . import notices as notice_service
-from .console_employer_words import refusal, words
-from .employment_models import Employment, Notice, PrestartCheck
-from .prestart import visible_checks
-from .standing import employs
+from verify import employment as emp_service
+from verify import notices as notice_service
+from verify.console_employer_words import refusal, words
+from verify.employment_models import Employment, Notice, PrestartCheck
+from verify.prestart import visible_checks
+from verify.standing import employs
 
 bp = Blueprint("employer_console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="console_employer_static", static_url_path="/assets/employer")
@@ -380,4 +379,4 @@ def read_all_notices():
     return redirect("/console/notices")
 
 
-from . import console_employer_checks, console_employer_induction  # noqa: E402,F401  (their routes, on this bp)
+from verify import console_employer_checks, console_employer_induction  # noqa: E402,F401  (their routes, on this bp)

@@ -19,10 +19,9 @@ from training.clock import CHINA
 from training.db import db
 from training.i18n import t
 from training.models import Attendance, Exam, Organization, Site, Trainer, TrainingSession, Worker
-
-from .console_regulator_words import FIGURES, RECORDS, ROLES, say
-from .findings_models import Inspection, InspectionCheck
-from .models import Finding, Scan
+from verify.console_regulator_words import FIGURES, RECORDS, ROLES, say
+from verify.findings_models import Inspection, InspectionCheck
+from verify.models import Finding, Scan
 
 SKIP = {"intervals", "weekly", "inspection_id", "test", "n", "k", "share", "rest_share", "unregistered"}
 REF_KEYS = {"attendance_ids": "attendance", "session_ids": "session", "session_id": "session", "exam_ids": "exam",

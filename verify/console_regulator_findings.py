@@ -22,16 +22,15 @@ from training.console_pages import get_by_id, paged, record_or_404
 from training.db import db
 from training.errors import ApiError, Conflict
 from training.i18n import t
-
-from . import appeals, cases, findings
-from .console_regulator_evidence import describe
-from .console_regulator_evidence import parties as party_rows
-from .console_regulator_views import REG, bp, caller
-from .console_regulator_words import KINDS, refusal
-from .findings_models import Appeal, CaseStatement
-from .findings_stats import SEVERITY_ORDER
-from .models import Case, CaseFinding, CaseParty, Finding, FindingParty
-from .rules import FAKE_EXAMS, FAKE_TRAINING
+from verify import appeals, cases, findings
+from verify.console_regulator_evidence import describe
+from verify.console_regulator_evidence import parties as party_rows
+from verify.console_regulator_views import REG, bp, caller
+from verify.console_regulator_words import KINDS, refusal
+from verify.findings_models import Appeal, CaseStatement
+from verify.findings_stats import SEVERITY_ORDER
+from verify.models import Case, CaseFinding, CaseParty, Finding, FindingParty
+from verify.rules import FAKE_EXAMS, FAKE_TRAINING
 
 DECISIONS = ("confirmed", "dismissed")  # a reviewed finding's, and a decided case's
 STATUSES = ("open",) + DECISIONS

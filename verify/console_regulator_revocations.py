@@ -24,13 +24,12 @@ from training.db import db
 from training.errors import ApiError
 from training.i18n import t
 from training.models import Organization
-
-from . import cases
-from .console_regulator_views import REG, bp, caller
-from .console_regulator_words import refusal
-from .findings_models import BulkRevocation
-from .findings_schemas import RevocationRequestSchema
-from .models import Case
+from verify import cases
+from verify.console_regulator_views import REG, bp, caller
+from verify.console_regulator_words import refusal
+from verify.findings_models import BulkRevocation
+from verify.findings_schemas import RevocationRequestSchema
+from verify.models import Case
 
 
 def _page(form=None, status=200):

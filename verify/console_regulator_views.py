@@ -35,14 +35,13 @@ from training.i18n import t
 from training.models import Accreditation, ApiKey, Organization
 from training.schemas import AccreditationCreateRequestSchema, OrganizationCreateRequestSchema
 from training.service import accredit, change_accreditation, create_organization, issue_api_key, revoke_api_key
-
-from . import findings, findings_stats
-from .console_regulator_charts import bar_chart, column_chart
-from .console_regulator_evidence import parties as party_rows
-from .console_regulator_evidence import reviewer
-from .console_regulator_words import KINDS, REFUSALS, refusal, say, template_globals
-from .findings_models import Appeal
-from .models import Case, Finding, FindingParty
+from verify import findings, findings_stats
+from verify.console_regulator_charts import bar_chart, column_chart
+from verify.console_regulator_evidence import parties as party_rows
+from verify.console_regulator_evidence import reviewer
+from verify.console_regulator_words import KINDS, REFUSALS, refusal, say, template_globals
+from verify.findings_models import Appeal
+from verify.models import Case, Finding, FindingParty
 
 bp = Blueprint("regulator_console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="console_regulator_static", static_url_path="/assets/regulator")
@@ -289,4 +288,4 @@ def revoke_key(org_id, key_id):
     return _back(org, t(f"密钥 {key.id} 已吊销，立即失效。", f"Key {key.id} revoked; it stops working at once."))
 
 
-from . import console_regulator_findings, console_regulator_revocations  # noqa: E402,F401  (their pages)
+from verify import console_regulator_findings, console_regulator_revocations  # noqa: E402,F401  (their pages)

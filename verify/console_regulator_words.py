@@ -138,7 +138,7 @@ def refusal(code: str, **values) -> str:
 
 
 def kind_group(kind: str) -> str:
-    from .rules import FAKE_CERTIFICATES, FAKE_EXAMS, FAKE_TRAINING
+    from verify.rules import FAKE_CERTIFICATES, FAKE_EXAMS, FAKE_TRAINING
     if kind in FAKE_TRAINING:
         return "training"
     if kind in FAKE_EXAMS:

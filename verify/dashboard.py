@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import redirect, request
 
-from .views import bp
+from verify.views import bp
 
 PATH = "/regulator"
 MOVED = {"": "/console/dashboard", "dashboard": "/console/dashboard", "sign-in": "/console/sign-in",

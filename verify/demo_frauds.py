@@ -35,13 +35,12 @@ from training.evidence_standing import enrol
 from training.identity import generate_id_number
 from training.models import ApiKey, Attendance, Organization, Site, TrainingSession
 from training.service import create_site, issue_api_key, register_trainer, register_worker
-
-from . import appeals, cases, findings
-from .employment import confirm_employment, create_employment
-from .inspections import record_inspection
-from .models import Finding
-from .scans import record_scan
-from .service import verify_text
+from verify import appeals, cases, findings
+from verify.employment import confirm_employment, create_employment
+from verify.inspections import record_inspection
+from verify.models import Finding
+from verify.scans import record_scan
+from verify.service import verify_text
 
 XINYANG = (32.06, 114.07)  # about 300 km south of the demo's Zhengzhou site
 MARKER = "信阳市平桥区二号工地"

@@ -22,8 +22,7 @@ from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_
 from training.evidence import credited_pieces, worker_attendance
 from training.fields import iso
 from training.models import Organization, Site, Worker
-
-from .employment_models import Employment
+from verify.employment_models import Employment
 
 ROLE_CODES = sorted(load_catalogue().roles)
 VIA_KINDS = ("labour_agency", "subcontractor")

@@ -22,8 +22,7 @@ from flask import Flask
 
 from training.http import SECURITY_HEADERS
 from training.i18n import lang_for
-
-from .service import verify_text
+from verify.service import verify_text
 
 _log = logging.getLogger(__name__)
 PATH = "/api/v1/verify"
@@ -85,5 +84,5 @@ class FastVerify:
 
 def install(app: Flask) -> None:
     if app.config.get("VERIFY_FAST_PATH", True):
-        from .views import verdict_body
+        from verify.views import verdict_body
         app.wsgi_app = FastVerify(app, app.wsgi_app, verdict_body)

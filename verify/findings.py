@@ -20,11 +20,10 @@ from training import audit
 from training.db import db, utcnow
 from training.errors import Conflict
 from training.fields import iso
-
-from .findings_models import FindingRecord
-from .messages import message
-from .models import Finding, FindingParty
-from .signals import finding_raised, finding_status_changed
+from verify.findings_models import FindingRecord
+from verify.messages import message
+from verify.models import Finding, FindingParty
+from verify.signals import finding_raised, finding_status_changed
 
 SEVERITIES = ("low", "medium", "high", "critical")
 PARTY_ROLES = ("worker", "employer", "labour_agency", "subcontractor", "training_body", "exam_centre",

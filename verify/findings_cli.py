@@ -28,7 +28,7 @@ def register_findings_cli(app: Flask) -> None:
         Never duplicates a finding. Rebuilds the counters behind the per-body signals. Keep
         FINDINGS_LATE_RECORDS=off and FINDINGS_ISSUANCE_SPIKES=off while the history was imported.
         """
-        from .rules_rerun import rerun, rerun_size
+        from verify.rules_rerun import rerun, rerun_size
         with click.progressbar(length=rerun_size(), label="re-running the rules over history") as bar:
             raised = rerun(progress=bar.update, chunk=chunk)
         click.echo(json.dumps({"raised": raised, "total": sum(raised.values())}, ensure_ascii=False))
@@ -45,7 +45,7 @@ def register_findings_cli(app: Flask) -> None:
                   help="Write the report (JSON) here.")
     def revoke_issued_cmd(issuer_id, issued_from, issued_until, reason, regulator_id, report_path):
         """Revoke every certificate a training body issued in a period, and report what was done."""
-        from .cases import dump_revocation, revoke_issued
+        from verify.cases import dump_revocation, revoke_issued
         regulator = _regulator(regulator_id)
         data = {"issuer_id": issuer_id, "issued_from": issued_from.date(), "issued_until": issued_until.date(),
                 "reason": reason.strip()}

@@ -10,8 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from training.catalogue import load_catalogue
 from training.errors import coded
 from training.fields import IdNumber, UtcDateTime
-
-from .rules import KINDS
+from verify.rules import KINDS
 
 
 def Reason() -> fields.String:

@@ -11,8 +11,7 @@ from sqlalchemy import case, func, select
 from certificates.models import Certificate
 from training.db import db, utcnow
 from training.models import Exam, Organization
-
-from .models import Finding, FindingParty
+from verify.models import Finding, FindingParty
 
 SEVERITY_ORDER = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Finding.severity, else_=4)
 

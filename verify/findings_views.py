@@ -17,10 +17,9 @@ from training.http import idempotent, json_body, json_response, paginate, write
 from training.i18n import api_lang
 from training.openapi import doc
 from training.schemas import ListOf
-
-from . import appeals, cases, findings, findings_stats, inspections
-from .findings_models import Appeal, BulkRevocation, Inspection
-from .findings_schemas import (
+from verify import appeals, cases, findings, findings_stats, inspections
+from verify.findings_models import Appeal, BulkRevocation, Inspection
+from verify.findings_schemas import (
     FINDING_QUERY,
     AppealPatchRequestSchema,
     AppealRequestSchema,
@@ -38,8 +37,8 @@ from .findings_schemas import (
     StatementRequestSchema,
     StatementSchema,
 )
-from .models import Case, Finding
-from .views import bp
+from verify.models import Case, Finding
+from verify.views import bp
 
 API = "/api/v1"
 PARTY_KINDS = ("training_body", "exam_centre", "enterprise", "labour_agency", "subcontractor")

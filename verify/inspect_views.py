@@ -30,12 +30,11 @@ from training.i18n import current_lang
 from training.models import Site
 from training.openapi import doc
 from training.schemas import ListOf, SiteSchema
-
-from .messages import MESSAGES, message
-from .models import Scan
-from .scans import record_scan
-from .service import PRIVILEGED, verify_text
-from .verdict import RESULTS
+from verify.messages import MESSAGES, message
+from verify.models import Scan
+from verify.scans import record_scan
+from verify.service import PRIVILEGED, verify_text
+from verify.verdict import RESULTS
 
 BUILD = Path(__file__).resolve().parent / "static" / "inspect"
 bp = Blueprint("inspect", __name__, template_folder="templates", static_folder=str(BUILD),

@@ -30,13 +30,12 @@ from training.fields import iso
 from training.identity import mask_id_number
 from training.lookups import count as count_lookups
 from training.models import Organization, Site, Worker
-
-from . import rules as R
-from .findings import restate
-from .findings_models import Inspection, InspectionCheck
-from .rules_training import _A, ATT, check_sighting
-from .scans import record_scan
-from .service import verify_text
+from verify import rules as R
+from verify.findings import restate
+from verify.findings_models import Inspection, InspectionCheck
+from verify.rules_training import _A, ATT, check_sighting
+from verify.scans import record_scan
+from verify.service import verify_text
 
 WORDS = {
     "missing_certificate": ("缺少该作业要求的有效证书", "No valid certificate the task requires"),
@@ -51,7 +50,7 @@ FINE = ("valid", "suspect")
 def _employment_parties(worker_id: str, day) -> list:
     """Employer and agency/subcontractor of the worker's placements on that day (issue 5's table)."""
     try:
-        from .employment_models import Employment
+        from verify.employment_models import Employment
     except ImportError:
         return []
     rows = db.session.execute(select(Employment.employer_id, Employment.via_id, Employment.status).where(

@@ -20,11 +20,10 @@ from training.db import db, utcnow
 from training.errors import NotFound
 from training.fields import iso
 from training.models import Worker
-
-from . import prestart_messages as pm
-from .employment_models import Employment, Notice, PrestartCheck, PrestartCheckFinding
-from .models import FindingParty
-from .signals import finding_status_changed
+from verify import prestart_messages as pm
+from verify.employment_models import Employment, Notice, PrestartCheck, PrestartCheckFinding
+from verify.models import FindingParty
+from verify.signals import finding_status_changed
 
 CERTIFICATE_EVENTS = {"revoke": "certificate_revoked", "suspend": "certificate_suspended",
                       "reinstate": "certificate_reinstated"}
@@ -112,7 +111,7 @@ CASE_WORDS = {
 
 def on_case(case, revoked=None, **_):
     """Tell every organisation named in a case when it opens (so it can be heard) and when decided."""
-    from .models import CaseParty
+    from verify.models import CaseParty
     kind = "case_opened" if revoked is None else "case_decided"
     zh, en = CASE_WORDS[kind]
     done_zh = f"已撤销证书 {len(revoked)} 张。" if revoked else ""
@@ -131,7 +130,7 @@ def on_case(case, revoked=None, **_):
 
 def connect() -> None:
     """Subscribe to the lower layer's signals (blinker ignores a second connect)."""
-    from .cases import case_decided, case_opened
+    from verify.cases import case_decided, case_opened
     certificate_status_changed.connect(on_certificate_status, weak=False)
     finding_status_changed.connect(on_finding_status, weak=False)
     case_opened.connect(on_case, weak=False)

@@ -18,11 +18,10 @@ from training.catalogue import load_catalogue
 from training.db import db
 from training.fields import iso
 from training.models import Organization, Site, Worker
-
-from .employment import active_on
-from .employment_models import Employment, PrestartCheck
-from .findings import EXPLANATION_SEP, raise_finding
-from .signals import scan_recorded
+from verify.employment import active_on
+from verify.employment_models import Employment, PrestartCheck
+from verify.findings import EXPLANATION_SEP, raise_finding
+from verify.signals import scan_recorded
 
 VIA_ROLES = {"labour_agency": "labour_agency", "subcontractor": "subcontractor"}
 

@@ -28,13 +28,12 @@ from training.lookups import count as count_lookups
 from training.lookups import find as find_by_number
 from training.lookups import same_name
 from training.models import Organization, Site, Worker
-
-from . import prestart_messages as pm
-from .employment import CONFIRMED, ROLE_CODES, Ident, active_on, counts_for, induction_for
-from .employment_models import Employment, PrestartCheck, PrestartCheckFinding
-from .models import Case, CaseFinding, CaseParty, Finding, FindingParty
-from .standing import employs
-from .verdict import verify_document_signature
+from verify import prestart_messages as pm
+from verify.employment import CONFIRMED, ROLE_CODES, Ident, active_on, counts_for, induction_for
+from verify.employment_models import Employment, PrestartCheck, PrestartCheckFinding
+from verify.models import Case, CaseFinding, CaseParty, Finding, FindingParty
+from verify.standing import employs
+from verify.verdict import verify_document_signature
 
 
 class PrestartCheckRequestSchema(Schema):

@@ -24,8 +24,7 @@ from training.db import db
 from training.errors import ApiError, flatten
 from training.identity import IdentityError, mask_id_number, normalize_id_number
 from training.models import Organization, Worker
-
-from . import employment, prestart
+from verify import employment, prestart
 
 COLUMNS = ("row", "id_number_masked", "worker_id", "name", "role", "employer_id", "outcome", "reasons", "check_id")
 

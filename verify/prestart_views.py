@@ -24,11 +24,10 @@ from training.http import idempotent, json_body, json_response, paginate, write
 from training.i18n import api_lang
 from training.openapi import doc
 from training.schemas import ListOf
-
-from . import employment as emp_service
-from . import notices, prestart, ratelimit
-from .employment_models import Employment, Notice, PrestartCheck
-from .views import bp
+from verify import employment as emp_service
+from verify import notices, prestart, ratelimit
+from verify.employment_models import Employment, Notice, PrestartCheck
+from verify.views import bp
 
 API = "/api/v1"
 READ_KINDS = EMPLOYER_KINDS + ("regulator",)

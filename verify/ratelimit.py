@@ -32,8 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from training.auth import auth_failed
 from training.db import db, relaxed
 from training.lookups import OVERSIGHT_KINDS, id_lookup
-
-from .models import RateCounter
+from verify.models import RateCounter
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 

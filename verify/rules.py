@@ -23,9 +23,8 @@ from certificates.models import Certificate
 from training.db import db
 from training.identity import PROVINCES
 from training.models import Organization, Site, Trainer, Worker
-
-from .findings import EXPLANATION_SEP, raise_finding
-from .findings_models import RuleCounter
+from verify.findings import EXPLANATION_SEP, raise_finding
+from verify.findings_models import RuleCounter
 
 DATA = Path(__file__).resolve().parent / "data" / "rules.json"
 KIND_ROLE = {"training_body": "training_body", "exam_centre": "exam_centre", "enterprise": "employer",
@@ -261,9 +260,8 @@ def fmt_p(p: float) -> str:
 def init_app(app: Flask) -> None:
     from certificates.signals import certificate_issued, certificates_issued
     from training.signals import attendance_recorded, exam_recorded, record_voided, session_recorded
-
-    from . import rules_certificates, rules_exams, rules_scans, rules_training
-    from .signals import scan_recorded
+    from verify import rules_certificates, rules_exams, rules_scans, rules_training
+    from verify.signals import scan_recorded
     app.extensions["findings_rules"] = load_rules(app.config)
     session_recorded.connect(rules_training.on_session, weak=False)
     attendance_recorded.connect(rules_training.on_attendance, weak=False)
@@ -279,9 +277,8 @@ def on_void(record, **_):
     voided skill certificate withdraws nothing: no finding rests on one; the exams it stood for
     are weighed again without it, and so are the certificates issued on it.)"""
     from training.models import Attendance, Credential
-
-    from . import rules_certificates, rules_exams, rules_training
-    from .findings import withdraw_resting_on
+    from verify import rules_certificates, rules_exams, rules_training
+    from verify.findings import withdraw_resting_on
     kind = ("attendance" if isinstance(record, Attendance) else
             "credential" if isinstance(record, Credential) else "exam")
     if kind != "credential":

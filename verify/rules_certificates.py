@@ -18,10 +18,9 @@ from training.catalogue import load_catalogue
 from training.db import db
 from training.evidence import credited_pieces
 from training.models import Credential, Exam
-
-from . import rules as R
-from .findings import attach_certificate, findings_resting_on_each
-from .rules_training import _A, ATT
+from verify import rules as R
+from verify.findings import attach_certificate, findings_resting_on_each
+from verify.rules_training import _A, ATT
 
 
 def spike_counts(issuer_id: str, issued_at: datetime) -> dict:

@@ -18,9 +18,8 @@ from training.catalogue import load_catalogue
 from training.db import db
 from training.evidence import credited_pieces, required_hours, waiver_for, waivers_of
 from training.models import Exam
-
-from . import rules as R
-from .rules_training import worker_rows
+from verify import rules as R
+from verify.rules_training import worker_rows
 
 _E = Exam.__table__.c
 EXAMS = select(_E.id, _E.worker_id, _E.category, _E.exam_centre_id, _E.taken_at, _E.duration_minutes,

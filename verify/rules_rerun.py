@@ -18,14 +18,22 @@ from certificates.models import Certificate
 from training.db import db
 from training.evidence import credited_pieces, waivers_of
 from training.models import TrainingSession, Worker
-
-from . import rules as R
-from .findings_models import Inspection, InspectionCheck, RuleCounter
-from .models import Finding, Scan
-from .rules_certificates import check_certificate, evaluate_spike, spike_counts
-from .rules_exams import _E, EXAMS, body_for, check_exam, check_identical, copied, evaluate_score, score_counts
-from .rules_scans import SCAN_COLS, check_clone, check_fake, check_while_on_site
-from .rules_training import (
+from verify import rules as R
+from verify.findings_models import Inspection, InspectionCheck, RuleCounter
+from verify.models import Finding, Scan
+from verify.rules_certificates import check_certificate, evaluate_spike, spike_counts
+from verify.rules_exams import (
+    _E,
+    EXAMS,
+    body_for,
+    check_exam,
+    check_identical,
+    copied,
+    evaluate_score,
+    score_counts,
+)
+from verify.rules_scans import SCAN_COLS, check_clone, check_fake, check_while_on_site
+from verify.rules_training import (
     _A,
     _S,
     ATT,

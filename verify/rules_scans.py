@@ -16,10 +16,9 @@ from sqlalchemy import bindparam, select
 
 from training.db import db
 from training.models import Site
-
-from . import rules as R
-from .models import Finding, Scan
-from .rules_training import _A, ATT, SYNC_LAG, check_sighting, scan_time
+from verify import rules as R
+from verify.models import Finding, Scan
+from verify.rules_training import _A, ATT, SYNC_LAG, check_sighting, scan_time
 
 SCAN_COLS = select(Scan.id, Scan.serial, Scan.received_at, Scan.scanned_at, Scan.offline, Scan.clock_offset_s,
                    Scan.latitude, Scan.longitude, Scan.site_id, Scan.organization_id)

@@ -17,10 +17,9 @@ from training import clock
 from training.clock import CHINA
 from training.db import db
 from training.models import Attendance, TrainingSession
-
-from . import rules as R
-from .findings_models import Inspection, InspectionCheck
-from .models import Scan
+from verify import rules as R
+from verify.findings_models import Inspection, InspectionCheck
+from verify.models import Scan
 
 _A, _S = Attendance.__table__.c, TrainingSession.__table__.c
 ATT = (select(_A.id, _A.worker_id, _A.session_id, _A.check_in, _A.check_out, _A.hours, _A.created_at,

@@ -14,10 +14,9 @@ from training.auth import Caller
 from training.db import db, new_id, utcnow
 from training.errors import Unprocessable, field_error
 from training.models import Site
-
-from .models import Scan
-from .service import Outcome
-from .signals import scan_recorded
+from verify.models import Scan
+from verify.service import Outcome
+from verify.signals import scan_recorded
 
 _INSERT = insert(Scan.__table__)
 

@@ -25,8 +25,7 @@ from training.catalogue import load_catalogue
 from training.clock import CHINA
 from training.db import FastRead, db, reader, utcnow
 from training.models import Meta, Organization, Worker
-
-from .verdict import StatusIndex, TrustIndex, check_token
+from verify.verdict import StatusIndex, TrustIndex, check_token
 
 PRIVILEGED = ("inspectorate", "regulator")
 _EPOCH = datetime(1970, 1, 1)

@@ -14,9 +14,8 @@ from sqlalchemy import exists, or_, select
 
 from training.db import db
 from training.evidence_standing import install_employment_standing
-
-from .employment import counts_for
-from .employment_models import Employment
+from verify.employment import counts_for
+from verify.employment_models import Employment
 
 
 def employs(org_id: str, worker_id: str, day: date) -> bool:

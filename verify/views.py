@@ -9,13 +9,12 @@ from training.errors import PayloadTooLarge, TooManyRequests
 from training.http import json_body, json_response, unit_of_work
 from training.i18n import api_lang, current_lang
 from training.openapi import doc
-
-from . import fastpath
-from .findings import restate
-from .messages import message
-from .scans import record_scan
-from .schemas import VerdictSchema, VerifyRequestSchema
-from .service import PRIVILEGED, verify_text
+from verify import fastpath
+from verify.findings import restate
+from verify.messages import message
+from verify.scans import record_scan
+from verify.schemas import VerdictSchema, VerifyRequestSchema
+from verify.service import PRIVILEGED, verify_text
 
 bp = Blueprint("verify", __name__, template_folder="templates")
 MAX_VERIFY_BODY = fastpath.MAX_BODY

@@ -25,9 +25,8 @@ from training.db import db, utcnow
 from training.errors import ApiError
 from training.i18n import t
 from training.identity import IdentityError, normalize_id_number
-
-from . import ratelimit
-from .models import Finding, FindingParty
+from verify import ratelimit
+from verify.models import Finding, FindingParty
 
 bp = Blueprint("worker", __name__, template_folder="templates")
 install(bp)
@@ -41,7 +40,7 @@ FALLBACK_KINDS = {"training_overlap": ("培训时间重叠", "Overlapping traini
 
 def finding_kind(kind: str) -> str:
     try:
-        from .prestart_messages import FINDING_KINDS as kinds
+        from verify.prestart_messages import FINDING_KINDS as kinds
     except ImportError:  # pragma: no cover  (the wording table lives with the pre-start checks)
         kinds = FALLBACK_KINDS
     pair = kinds.get(kind) or FALLBACK_KINDS.get(kind)
@@ -101,7 +100,7 @@ def _standing(cert: Certificate) -> dict:
         or_(Finding.worker_id == worker.id, Finding.id.in_(named)), Finding.status == "confirmed")
         .order_by(Finding.created_at.desc())).all()
     cat = load_catalogue()
-    from .findings_models import Appeal
+    from verify.findings_models import Appeal
     pending = set(db.session.scalars(select(Appeal.finding_id).where(
         Appeal.by_worker == worker.id, Appeal.status == "pending", Appeal.finding_id.in_([x.id for x in findings]))))
     return {"worker": worker, "serial": cert.serial, "findings": findings, "finding_kind": finding_kind, "pending": pending,
@@ -156,7 +155,7 @@ def appeal():
 
 def _lodge(serial: str, number: str, finding: Finding, explanation: str) -> bool:
     """Hand the appeal to the appeals service (the same one behind ``POST /api/v1/appeals``)."""
-    from .appeals import lodge_worker_appeal
+    from verify.appeals import lodge_worker_appeal
     lodge_worker_appeal({"serial": serial, "id_number": number, "finding_id": finding.id,
                          "explanation": explanation}, request.remote_addr)
     db.session.commit()
