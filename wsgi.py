@@ -51,7 +51,7 @@ def _bound_names(app: Flask) -> None:
 def _trust_proxies(app: Flask) -> None:
     """Behind TRUSTED_PROXY_HOPS reverse proxies, the client is the address the outermost of them
     saw (X-Forwarded-For, counted from the right); with none, forwarded headers are ignored, since
-    any client can send them. Wrapped outside the verification fast path (verify.fastpath), so
+    any client can send them. Wrapped outside the verification fast path (verify.verification.fastpath), so
     that it and Flask count each client under the same address."""
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
@@ -90,7 +90,7 @@ def demo_command(seed: int):
     from training.accounts_demo import create_demo_accounts
     people = create_demo_accounts()
     db.session.commit()
-    from verify.demo_frauds import stage_demo_frauds
+    from verify.demo import stage_demo_frauds
     stage_demo_frauds()  # a few staged frauds, so the review queue, dashboard and a case show something
     db.session.commit()
     app.config.update(saved)

@@ -405,7 +405,7 @@ def inspections(gen: Gen, world: dict) -> None:
     """On-site checks through the live service: honest workers cleared, and staged ones found."""
     from training.auth import Caller
     from training.db import db
-    from verify.inspections import record_inspection
+    from verify.inspections.service import record_inspection
     caller = Caller("bench", world["inspectorate"], "inspectorate", "执法总队", "执法人员", "A0001")
     certified = {c[0]: c for c in world["certified"]}
     checks = []
@@ -442,7 +442,7 @@ def report(gen: Gen, n_workers: int) -> dict:
     from sqlalchemy import select
 
     from training.db import db
-    from verify.models import Finding, FindingParty
+    from verify.findings.models import Finding, FindingParty
     found = defaultdict(set)
     named = defaultdict(set)
     for f in db.session.scalars(select(Finding)):
@@ -473,7 +473,7 @@ def main() -> None:
     app = create_app({**secrets, "DATABASE_URL": url, "RATE_LIMIT_VERIFY": "off", "AUDIT_CHECKPOINT_FILE": os.devnull})
     with app.app_context():
         from training.db import db
-        from verify.rules_rerun import rerun
+        from verify.rules.rerun import rerun
         db.drop_all()
         db.create_all()
         t0 = time.perf_counter()

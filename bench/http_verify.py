@@ -49,11 +49,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # One way to make and drop a throwaway database, shared with the live-server tests.
-from tests.live_server import BASE_URL, SECRETS, drop_database  # noqa: E402  (after the path that finds it)
-from tests.live_server import database_url as _database_url  # noqa: E402  (after the path that finds it)
+from tests.live_server import (  # noqa: E402  (after the path that finds it)
+    BASE_URL,
+    SECRETS,
+    database_url as _database_url,  # noqa: E402  (after the path that finds it)
+    drop_database,
+)
 
 # One client (wrk) makes every request: the production limiter still counts each one (in batches,
-# verify/ratelimit.py), but with a limit no load here reaches.
+# verify/web/ratelimit.py), but with a limit no load here reaches.
 VERIFY_LIMIT = "1000000000/minute"
 
 

@@ -36,7 +36,7 @@ from tests.tokens import (
     status_document,
     trust_document,
 )
-from verify.verdict import StatusIndex, TrustIndex, check_token, verify_offline
+from verify.verification.verdict import StatusIndex, TrustIndex, check_token, verify_offline
 
 PINNED = 100_000
 ROUNDS = 31

@@ -16,12 +16,12 @@ five is induction), a recorded pre-start check per two workers, a finding per 50
 
 Then it measures, in the same process, without HTTP:
 
-  - ``verify.service.verify_text`` of the real certificate (signature, registry, status,
+  - ``verify.verification.service.verify_text`` of the real certificate (signature, registry, status,
     accreditation, findings; the same path as POST /api/v1/verify),
   - ``training.evidence.evidence_for`` of the real worker (what issuance and the pre-start check
     rest on),
   - ``prestart``: POST /api/v1/prestart-checks as the agency, as the view runs it: the request
-    schema, ``verify.prestart.check_hire`` (host, certificates, induction, cases, findings, the
+    schema, ``verify.prestart.service.check_hire`` (host, certificates, induction, cases, findings, the
     signed receipt) and the insert and commit of the recorded check in one ``unit_of_work``. The
     service function needs no request context; the caller is ``training.auth.lookup`` of the
     agency's key, as ``require`` does. Only the JSON dump of the answer is left out.
@@ -155,7 +155,7 @@ class Filler:
         """One current placement each, an earlier ended one for one in five, and a recorded
         pre-start check for one in two."""
         from training.db import new_id
-        from verify.employment import ROLE_CODES
+        from verify.employment.service import ROLE_CODES
         now, emps, checks = self.now, [], []
         for w, worker in enumerate(workers):
             g = first + w
@@ -277,8 +277,8 @@ def calls(app, world: dict) -> dict:
     from training.db import db
     from training.evidence import evidence_for
     from training.http import unit_of_work
-    from verify.prestart import PrestartCheckRequestSchema, check_hire
-    from verify.service import verify_text
+    from verify.prestart.service import PrestartCheckRequestSchema, check_hire
+    from verify.verification.service import verify_text
     table, signer = app.extensions["key_table"], app.extensions["signer"]
     caller = lookup(f"Bearer {world['agency_key']}")
     request = {"worker_id": world["worker"]["id"], "role": "welder"}

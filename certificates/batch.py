@@ -20,8 +20,7 @@ import json
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from certificates import qr
-from certificates import token as tok
+from certificates import qr, token as tok
 from certificates.keys import active_key, ensure_key
 from certificates.service import (
     _CERTS,

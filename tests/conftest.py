@@ -86,7 +86,7 @@ def _drop_pg_database(url: str) -> None:
 
 def _clean(app) -> None:
     from training.db import db
-    from verify.service import KeyTable
+    from verify.verification.service import KeyTable
     app.extensions["key_table"] = KeyTable()  # per-process caches start empty with the tables
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]

@@ -10,8 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, select, update
 
-from certificates import audit_checkpoints as cp
-from certificates import token as tok
+from certificates import audit_checkpoints as cp, token as tok
 from certificates.models import Certificate
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker

@@ -9,8 +9,7 @@ import json
 import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from certificates import qr
-from certificates import token as tok
+from certificates import qr, token as tok
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.db import db
@@ -38,7 +37,7 @@ def test_nested_json_is_400_problem_on_json_endpoints(client, path, who):
 
 
 def test_nested_json_through_the_fast_path_is_400_and_counted(app):
-    """Sent to the application as served (verify.fastpath in front of Flask): 400, and each one
+    """Sent to the application as served (verify.verification.fastpath in front of Flask): 400, and each one
     counts against the client's public verification limit, so a client sending them is limited."""
     app.extensions["verify_limit"] = (3, 60)
     try:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
-from tests import factories as f
-from tests import live_server as live
+from tests import factories as f, live_server as live
 from tests.certificates.test_issuance import issue, ready_worker
 
 

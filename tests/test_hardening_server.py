@@ -17,8 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from tests import factories as f
-from tests import live_server as live
+from tests import factories as f, live_server as live
 
 BACKENDS = ["sqlite"] + (["postgresql"] if live.postgres_available() else [])
 

@@ -39,7 +39,7 @@ from training.models import ApiKey, Organization
 
 PREFIX = "az_"
 # Sent with the client's address on every failed key; a receiver returns the seconds that client
-# must wait (over the limit) or None. Sent from here, counted in verify.ratelimit.
+# must wait (over the limit) or None. Sent from here, counted in verify.web.ratelimit.
 auth_failed = Namespace().signal("auth-failed")
 _K, _O = ApiKey.__table__.c, Organization.__table__.c
 _L, _A = AccountKey.__table__.c, Account.__table__.c

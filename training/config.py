@@ -89,7 +89,7 @@ def load(overrides: dict | None = None) -> dict:
         # The worker's page and worker appeals: per client address, and per certificate across addresses.
         "RATE_LIMIT_WORKER": env.get("RATE_LIMIT_WORKER", "10/minute"),
         "RATE_LIMIT_WORKER_SERIAL": env.get("RATE_LIMIT_WORKER_SERIAL", "10/hour"),
-        # Keyless verification answered in front of Flask (verify/fastpath.py); off: by the view.
+        # Keyless verification answered in front of Flask (verify/verification/fastpath.py); off: by the view.
         "VERIFY_FAST_PATH": _flag(env.get("VERIFY_FAST_PATH"), True),
         # Reverse proxies in front whose X-Forwarded-For is trusted (wsgi.py); 0: the header is ignored.
         "TRUSTED_PROXY_HOPS": _hops(env.get("TRUSTED_PROXY_HOPS")),

@@ -30,8 +30,7 @@ from training.db import db
 from training.errors import TooManyRequests
 from training.i18n import t
 from training.identity import IdentityError, normalize_id_number
-from training.lookups import count as count_lookups
-from training.lookups import refused
+from training.lookups import count as count_lookups, refused
 from training.models import Trainer, Worker
 from training.service import register_trainer, register_worker
 

@@ -41,8 +41,7 @@ from training.errors import TooManyRequests
 from training.evidence import record_exam, void_record
 from training.i18n import t
 from training.identity import normalize_id_number
-from training.lookups import count as count_lookups
-from training.lookups import refused
+from training.lookups import count as count_lookups, refused
 from training.models import Exam, Worker
 from training.service import register_worker
 

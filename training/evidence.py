@@ -110,7 +110,7 @@ class Evidence:
     attendance_ids: list[str] = field(default_factory=list)
     exam_ids: list[str] = field(default_factory=list)
     # The rows weighed, as read in this transaction: issuance hands them to the evidence rule
-    # (verify.rules_certificates), which would otherwise read the same rows again.
+    # (verify.rules.certificates), which would otherwise read the same rows again.
     attendance_rows: list = field(default_factory=list, repr=False)
     exam_rows: list = field(default_factory=list, repr=False)
 

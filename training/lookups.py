@@ -16,7 +16,7 @@ full number, and with it the person. So:
   window goes into the audit trail (once, so a flood cannot grow the trail), written after the
   request's own work is rolled back (``refused``), so the refusal changes nothing else.
 
-The shared counters live in the layer above (``verify.ratelimit``), which answers the
+The shared counters live in the layer above (``verify.web.ratelimit``), which answers the
 ``id_lookup`` signal with the wait, as it does for failed keys. Must not: put the number, the
 masked form or the name in a counter's name or the audit entry.
 """

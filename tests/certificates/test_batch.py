@@ -22,7 +22,7 @@ from training.auth import Caller
 from training.db import db
 from training.evidence import evidence_for
 from training.models import AuditEntry, Worker
-from verify.findings_models import RuleCounter
+from verify.rules.models import RuleCounter
 
 
 def _ready(w, category="welding", hours=108, **exam):

@@ -219,7 +219,7 @@ def test_review_by_body_whose_accreditation_is_suspended_or_withdrawn_403(client
 
 
 def test_trust_list_shape_and_signature(client, app):
-    from verify.verdict import TrustIndex, verify_document_signature
+    from verify.verification.verdict import TrustIndex, verify_document_signature
     w = f.World(client)
     c = issue(w, ready_worker(w)).get_json()
     doc = client.get("/api/v1/trust-list").get_json()

@@ -7,8 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import cbor2
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from pycose.keys import OKPKey
 from pycose.messages import Sign1Message
 

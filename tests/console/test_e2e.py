@@ -231,7 +231,7 @@ def test_e2e_class_of_40_from_roster_to_worker_lookup(live, browser, tmp_path):
 
     # 8. A confirmed finding names the worker: they see it and lodge an appeal.
     with live["app"].app_context():
-        from verify.findings import raise_finding, set_status
+        from verify.findings.service import raise_finding, set_status
         found = raise_finding("exam_too_fast", "medium", f"e2e:{serial}", {"minutes": 9}, "考试用时过短",
                               [("worker", cert.worker_id, cert.worker.name)], worker_id=cert.worker_id,
                               certificate_serial=serial)

@@ -73,8 +73,8 @@ def _seed(app) -> dict:
     from training.identity import generate_credit_code, generate_id_number
     from training.models import Organization
     from training.service import accredit, create_organization, register_trainer, register_worker
-    from verify.employment import confirm_employment, create_employment
-    from verify.findings import raise_finding
+    from verify.employment.service import confirm_employment, create_employment
+    from verify.findings.service import raise_finding
     rng = random.Random(50)
     boot = bootstrap("郑州市应急管理局")
     reg = db.session.get(Organization, boot["organization_id"])

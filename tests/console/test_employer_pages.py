@@ -16,7 +16,8 @@ from tests import factories as f
 from tests.console.helpers import account, sign_in, token
 from tests.verify.test_prestart import Scene, induct, place, quiet_rules  # noqa: F401  (quiet_rules: a fixture)
 from training.db import db
-from verify.employment_models import Employment, PrestartCheck
+from verify.employment.models import Employment
+from verify.prestart.models import PrestartCheck
 
 CONFINED = "confined_space_worker"
 

@@ -16,7 +16,8 @@ from tests.verify.test_prestart import place, quiet_rules  # noqa: F401  (quiet_
 from training.audit import AuditEntry
 from training.db import db
 from training.models import Attendance
-from verify.employment_models import Employment, Notice, PrestartCheck
+from verify.employment.models import Employment, Notice
+from verify.prestart.models import PrestartCheck
 
 ANY_ID = "0123456789abcdef"
 

@@ -189,7 +189,7 @@ def test_pages_worker_lookup_findings_and_appeal(app, client):
     assert r.status_code == 404 and people[1][1] not in r.get_data(as_text=True)
     from certificates.models import Certificate
     from training.db import db
-    from verify.findings import raise_finding, set_status
+    from verify.findings.service import raise_finding, set_status
     cert = db.session.get(Certificate, serial)
     finding = raise_finding("exam_too_fast", "medium", f"t:{serial}", {}, "考试用时过短", [("worker", cert.worker_id, name)],
                             worker_id=cert.worker_id, certificate_serial=serial)
@@ -203,7 +203,7 @@ def test_pages_worker_lookup_findings_and_appeal(app, client):
     r = w.post("/worker/appeal", data={"serial": serial, "id_number": number, "finding_id": finding.id,
                                        "explanation": "我当天确实参加了考试，用时是系统记错了。", "csrf_token": token(w, "/worker")})
     assert r.status_code == 201 and "申诉已提交" in r.get_data(as_text=True)
-    from verify.findings_models import Appeal
+    from verify.cases.models import Appeal
     assert db.session.query(Appeal).filter_by(finding_id=finding.id, by_role="worker").count() == 1
 
 

@@ -1,5 +1,5 @@
 """End to end in a real headless Chromium, on the demo world with its staged frauds
-(``verify.demo_frauds``): a regulator's analyst signs in with password and TOTP, reads the
+(``verify.demo``): a regulator's analyst signs in with password and TOTP, reads the
 dashboard and the review queue, confirms a fast-exam finding with a reason (the public verdict
 turns "suspect"); the worker finds it on the public worker page and lodges an appeal; the analyst
 upholds it, and the verdict is restored for the public and on the worker's page. Each main page
@@ -55,8 +55,8 @@ def _seed(app) -> dict:
     from training.identity import generate_id_number
     from training.models import Organization
     from training.service import register_trainer, register_worker
-    from verify.demo_frauds import stage_demo_frauds
-    from verify.models import Finding
+    from verify.demo import stage_demo_frauds
+    from verify.findings.models import Finding
     from wsgi import DEMO_REGULATOR, _issue_demo_certificates
 
     regulator = db.session.get(Organization, bootstrap(DEMO_REGULATOR)["organization_id"])

@@ -18,9 +18,9 @@ from tests.verify.test_online import verify
 from training.db import db
 from training.identity import generate_credit_code
 from training.models import Accreditation, ApiKey, AuditEntry, Organization
-from verify.findings import raise_finding
-from verify.findings_models import Appeal
-from verify.models import Case, Finding
+from verify.cases.models import Appeal, Case
+from verify.findings.models import Finding
+from verify.findings.service import raise_finding
 
 
 @pytest.fixture(autouse=True)
@@ -181,7 +181,7 @@ def test_regulator_pages_case_opened_heard_confirmed_and_revocations_shown(app, 
     assert r.status_code == 302 and db.session.scalar(select(Case.status)) == "open"
     assert "还有当事方没有陈述" in text(c.get(case_url))
     case_id = case_url.rsplit("/", 1)[1]
-    from verify.models import CaseParty
+    from verify.cases.models import CaseParty
     parties = db.session.scalars(select(CaseParty.party_id).where(CaseParty.case_id == case_id)).all()
     assert set(parties) >= {w.body.id, w.centre.id, wk["id"]}
     for party in parties:

@@ -11,7 +11,7 @@ from tests import factories as f
 from tests.console.helpers import PASSWORD, account, csrf_of, sign_in, token
 from tests.console.test_regulator_pages import Desk, finding
 from training.db import db
-from verify.findings import raise_finding
+from verify.findings.service import raise_finding
 
 ANY_ID = "0123456789abcdef"
 

@@ -153,7 +153,7 @@ def _findings(kind, worker_id):
     from sqlalchemy import select
 
     from training.db import db
-    from verify.models import Finding
+    from verify.findings.models import Finding
     db.session.expire_all()
     return db.session.scalars(select(Finding).where(Finding.kind == kind, Finding.worker_id == worker_id)).all()
 
@@ -249,7 +249,7 @@ def test_rulesets_nothing_assumes_one_province(client):
     from tests import factories as f
     from tests.verify.test_online import verify
     from training.db import db
-    from verify.models import Finding
+    from verify.findings.models import Finding
     reg = f.regulator(client, "四川省应急管理厅")
     body = f.org(reg, "training_body", "郑州安全培训学校", region="410102")
     centre = f.org(reg, "exam_centre", "广州特种作业考试中心", region="440106")

@@ -11,7 +11,7 @@ from tests.verify.test_online import verify
 from tests.verify.test_rules import found
 from training.db import db
 from training.models import AuditEntry
-from verify.findings_models import Appeal
+from verify.cases.models import Appeal
 
 
 @pytest.fixture(autouse=True)

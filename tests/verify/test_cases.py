@@ -13,7 +13,7 @@ from tests.certificates.test_issuance import issue
 from tests.verify.test_online import verify
 from tests.verify.test_rules import found
 from training.db import db, utcnow
-from verify.models import Case
+from verify.cases.models import Case
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +26,7 @@ def placed(w, wk):
     host = f.org(w.reg, "enterprise", "某煤业公司", industry="coal_mine")
     agency = f.org(w.reg, "labour_agency", "某劳务派遣公司")
     try:
-        from verify.employment_models import Employment
+        from verify.employment.models import Employment
     except ImportError:
         return host, agency, False
     db.session.add(Employment(worker_id=wk["id"], employer_id=host.id, via_id=agency.id, role="confined_space_worker",

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from tests import factories as f
 from tests.verify.test_prestart import Scene, induct, place, quiet_rules  # noqa: F401  (quiet_rules: a fixture)
 from training.db import db
-from verify.employment_models import Employment, PrestartCheck
+from verify.employment.models import Employment
+from verify.prestart.models import PrestartCheck
 
 API = "/api/v1/prestart-checks/batch"
 

@@ -14,8 +14,7 @@ from alembic.util import CommandError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from tests import factories as f
-from tests import live_server as live
+from tests import factories as f, live_server as live
 from tests.conftest import SECRETS, _drop_pg_database, _fresh_pg_database
 from tests.verify.test_prestart import (  # noqa: F401  (quiet_rules: a fixture)
     Scene,
@@ -27,9 +26,9 @@ from tests.verify.test_prestart import (  # noqa: F401  (quiet_rules: a fixture)
 )
 from training.db import db, new_id, utcnow
 from training.errors import Conflict
-from verify.employment import insert_open_employment
-from verify.employment_models import Employment, Notice
-from verify.models import Finding, FindingParty
+from verify.employment.models import Employment, Notice
+from verify.employment.service import insert_open_employment
+from verify.findings.models import Finding, FindingParty
 
 API = "/api/v1/employments"
 

@@ -1,4 +1,4 @@
-"""Keyless verification answered in front of Flask (verify/fastpath.py): the same bytes as the
+"""Keyless verification answered in front of Flask (verify/verification/fastpath.py): the same bytes as the
 view, the same limit counted once, and everything it does not answer handed on untouched."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from certificates import token as tok
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.db import db
-from verify import fastpath
-from verify.models import Scan
+from verify.verification import fastpath
+from verify.verification.models import Scan
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from tests.verify.test_rules import found, tune
 from tests.verify.test_rules_certificates import certified, officer_for
 from training.db import db
 from training.models import AuditEntry
-from verify.models import Finding
+from verify.findings.models import Finding
 
 
 @pytest.fixture(autouse=True)

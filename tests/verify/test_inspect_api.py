@@ -9,8 +9,8 @@ from certificates import token as tok
 from tests import factories as f
 from tests.verify.test_online import setup
 from training.db import db
-from verify.messages import MESSAGES
-from verify.models import Scan
+from verify.verification.messages import MESSAGES
+from verify.verification.models import Scan
 
 
 def _now(delta_s: float = 0) -> str:

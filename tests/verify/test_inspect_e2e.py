@@ -17,7 +17,7 @@ from tests.browser import PHONE, chromium, live_server, require_browser, screens
 from tests.certificates.test_issuance import issue, ready_worker
 from tests.verify.test_online import setup
 from training.db import db
-from verify.models import Scan
+from verify.verification.models import Scan
 
 _save = screenshots("inspect-")
 # Moves the page's clock (Date.now) by what the test leaves in localStorage: stale lists, on demand.
@@ -169,7 +169,7 @@ def test_inspect_offline_verify_queue_and_sync(app, world):
     assert all(s.clock_offset_s is not None and abs(s.clock_offset_s) <= 5 for s in scans)
     assert all(s.officer_badge == "豫A1024" and s.scanned_at is not None for s in scans)
     if any(r.rule == "/api/v1/inspections" and "POST" in r.methods for r in app.url_map.iter_rules()):
-        from verify.findings_models import Inspection, InspectionCheck
+        from verify.inspections.models import Inspection, InspectionCheck
         assert records == ["synced"]
         insp = db.session.scalar(select(Inspection))
         checks = db.session.scalars(select(InspectionCheck).where(InspectionCheck.inspection_id == insp.id)).all()

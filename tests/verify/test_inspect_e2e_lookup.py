@@ -21,7 +21,7 @@ from tests.browser import PHONE, chromium, live_server, wait_for
 from tests.verify.test_inspect_e2e import inspect_world
 from tests.verify.test_online import setup
 from training.db import db
-from verify.models import Scan
+from verify.verification.models import Scan
 
 POINT = {"latitude": 34.7466, "longitude": 113.6253}  # where the phone is: Zhengzhou
 SHOTS = Path(tempfile.gettempdir())

@@ -12,7 +12,7 @@ from tests.certificates.test_issuance import issue
 from tests.verify.test_rules import found, parties
 from tests.verify.test_rules_certificates import ZHENGZHOU, officer_for, site
 from training.db import db
-from verify.findings_models import Inspection
+from verify.inspections.models import Inspection
 
 
 @pytest.fixture(autouse=True)

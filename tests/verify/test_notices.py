@@ -13,7 +13,7 @@ from tests.verify.test_prestart import (  # noqa: F401  (quiet_rules: a fixture)
     quiet_rules,
 )
 from training.db import db
-from verify.findings import set_status
+from verify.findings.service import set_status
 
 API = "/api/v1/notices"
 

@@ -12,7 +12,7 @@ from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.db import db, utcnow
 from training.models import Accreditation, Organization
-from verify.models import Scan
+from verify.verification.models import Scan
 
 
 def setup(client):
@@ -144,7 +144,7 @@ def test_verify_compromised_key_keeps_the_registrys_tokens_only(client, app, run
     under one of those serials is forged, with the status list's pins as with the registry."""
     from certificates.keys import rotate_key
     from certificates.service import _sign  # the re-signing a review does, without its evidence
-    from verify.verdict import StatusIndex, TrustIndex, check_token
+    from verify.verification.verdict import StatusIndex, TrustIndex, check_token
     w, wk, cert, _ = setup(client)
     row = db.session.get(Certificate, cert["serial"])
     first, old_kid = row.token, bytes(row.kid)
@@ -188,7 +188,7 @@ def test_verify_rereads_the_keys_without_waiting_for_a_writer(client, app, caplo
         writer.begin()  # SQLite: BEGIN IMMEDIATE, the write lock; PostgreSQL: a row lock
         writer.execute(update(Accreditation).where(Accreditation.organization_id == w.body.id)
                        .values(valid_until=Accreditation.valid_until))
-        with caplog.at_level("WARNING", logger="verify.fastpath"):
+        with caplog.at_level("WARNING", logger="verify.verification.fastpath"):
             assert verify(client, cert["qr_text"])["result"] == "valid"
         writer.rollback()
     assert "handed to the view" not in caplog.text

@@ -11,7 +11,7 @@ from tests.verify.test_prestart import Scene, place
 from training.db import db
 from training.identity import _id_check_char
 from training.models import AuditEntry, Worker
-from verify.employment_models import PrestartCheck
+from verify.prestart.models import PrestartCheck
 
 BATCH = "/api/v1/prestart-checks/batch"
 
@@ -191,8 +191,8 @@ def test_oracle_agency_placement_pending_until_the_host_confirms(client):
     s.w.body.post(f"/api/v1/certificates/{cert['serial']}/suspend", {"reason": "核查"})
     assert s.host.get("/api/v1/notices").get_json()["items"] == []
     assert len(s.agency.get("/api/v1/notices").get_json()["items"]) == 1
-    from verify.cases import resolve_parties
-    from verify.findings import raise_finding
+    from verify.cases.service import resolve_parties
+    from verify.findings.service import raise_finding
     finding = raise_finding("holder_mismatch", "high", f"oracle:{wk['id']}", {}, "人证不符",
                             [("worker", wk["id"], wk["name"])], worker_id=wk["id"])
     db.session.commit()

@@ -14,10 +14,10 @@ from certificates.token import b64url_decode, sign_document_bytes
 from tests import factories as f
 from training.catalogue import load_catalogue
 from training.db import db
-from verify.employment_models import ImmutableRecord, PrestartCheck
-from verify.findings import raise_finding, set_status
-from verify.models import Case, CaseFinding, CaseParty
-from verify.verdict import verify_document_signature
+from verify.cases.models import Case, CaseFinding, CaseParty
+from verify.findings.service import raise_finding, set_status
+from verify.prestart.models import ImmutableRecord, PrestartCheck
+from verify.verification.verdict import verify_document_signature
 
 API = "/api/v1/prestart-checks"
 LEVELS = ("company", "workshop", "team")

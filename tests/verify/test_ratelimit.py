@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import event, select
 
 from training.db import db
-from verify import ratelimit
-from verify.models import RateCounter
-from verify.ratelimit import Batched
+from verify.verification.models import RateCounter
+from verify.web import ratelimit
+from verify.web.ratelimit import Batched
 
 
 class Clock:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests import factories as f
 from training.db import db
-from verify.models import Finding, FindingParty
+from verify.findings.models import Finding, FindingParty
 
 
 @pytest.fixture(autouse=True)
@@ -230,7 +230,7 @@ def test_rules_score_anomaly_pass_rate_and_bunching(client, app, monkeypatch):
 
 
 def test_rules_binomial_tail_exact():
-    from verify.rules import binom_sf
+    from verify.rules.common import binom_sf
     assert binom_sf(0, 10, 0.3) == 1.0 and binom_sf(11, 10, 0.3) == 0.0
     assert abs(binom_sf(10, 10, 0.5) - 0.5 ** 10) < 1e-15
     assert abs(binom_sf(8, 10, 0.5) - (45 + 10 + 1) / 1024) < 1e-12
@@ -260,7 +260,7 @@ def test_rules_void_withdraws_and_rules_run_again(client):
 
 
 def test_rules_thresholds_from_data_file_and_config(tmp_path):
-    from verify.rules import load_rules
+    from verify.rules.common import load_rules
     rules = load_rules({})
     assert rules["exam_too_fast"]["min_minutes"] == 20 and rules["training_overlap"]["explain"]["zh"]
     override = tmp_path / "province.json"

@@ -15,8 +15,8 @@ from tests.certificates.test_issuance import issue, ready_worker
 from tests.verify.test_online import verify
 from tests.verify.test_rules import found, parties, tune
 from training.db import db
-from verify.findings_models import RuleCounter
-from verify.models import Scan
+from verify.rules.models import RuleCounter
+from verify.verification.models import Scan
 
 ZHENGZHOU, NEARBY, BEIJING = (34.75, 113.63), (34.75, 114.07), (39.90, 116.41)  # nearby: 40 km east
 
@@ -145,7 +145,7 @@ def test_rules_evidence_at_issuance_weighs_the_rows_issuance_read(client):
     weighed, in the same transaction, and still fires on rows that do not carry the certificate."""
     from sqlalchemy import event
 
-    from verify.rules_certificates import on_certificate
+    from verify.rules.certificates import on_certificate
     w = f.World(client)
     wk = ready_worker(w, "confined_space", 24)
     reads = []
@@ -183,7 +183,7 @@ def test_rules_issuance_spike_but_steady_body_is_fine(client, app, monkeypatch):
     assert issue(w, trio[2], "confined_space").status_code == 201
     assert found("issuance_spike") == []  # switched off (history import)
     monkeypatch.setitem(app.config, "FINDINGS_ISSUANCE_SPIKES", True)
-    from verify.rules_certificates import evaluate_spike
+    from verify.rules.certificates import evaluate_spike
     evaluate_spike(w.body.id, datetime.now(f.CST).date())
     (hit,) = found("issuance_spike")
     assert '"current": 3' in hit.evidence and ("training_body", w.body.id) in parties(hit)

@@ -13,8 +13,8 @@ from tests.verify.test_online import verify
 from tests.verify.test_rules import found
 from tests.verify.test_rules_certificates import BEIJING, ZHENGZHOU, certified, officer_for, scan, site
 from training.db import db, new_id, utcnow
-from verify.models import Scan
-from verify.rules import km
+from verify.rules.common import km
+from verify.verification.models import Scan
 
 BUENOS_AIRES = (-34.60, -58.38)  # ~19,300 km from Beijing: over 300 km/h even across 48 hours
 KM_PER_DEGREE = 6371.0088 * 3.141592653589793 / 180  # along a meridian

