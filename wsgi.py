@@ -111,7 +111,7 @@ def _issue_demo_certificates(worker_ids: list[str]) -> dict[int, int]:
     from flask import current_app
     from sqlalchemy import select
 
-    from certificates.service import issue_certificate
+    from certificates.issuance.service import issue_certificate
     from training.auth import Caller
     from training.db import db
     from training.errors import ApiError

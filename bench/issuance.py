@@ -1,5 +1,5 @@
 """Benchmark: batch issuance, the path of `flask issue-batch` (certificates/cli.py issue_rows:
-a group of rows at a time, certificates/batch.py, finds the workers by identity number, weighs
+a group of rows at a time, certificates/issuance/batch.py, finds the workers by identity number, weighs
 the evidence, signs, renders each QR code once, stores and commits the group), for a class of
 10,000 workers whose training and exams are bulk-loaded straight into the tables. Target: at
 least 100 certificates/s. Issues with the command's default (one issuer, groups of 50);
@@ -91,8 +91,9 @@ def run(kind: str, count: int, profile: int = 0, jobs: int = 0, group: int = 0) 
         t0 = time.perf_counter()
         numbers = load_class(app, world, count)
         load_s = time.perf_counter() - t0
-        from certificates import batch, qr
+        from certificates import qr
         from certificates.cli import issue_rows
+        from certificates.issuance import batch
         from certificates.models import Certificate
         from training.auth import Caller
         from training.db import db

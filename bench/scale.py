@@ -279,17 +279,17 @@ def calls(app, world: dict) -> dict:
     from training.http import unit_of_work
     from verify.prestart.service import PrestartCheckRequestSchema, check_hire
     from verify.verification.service import verify_text
-    table, signer = app.extensions["key_table"], app.extensions["signer"]
+    table = app.extensions["key_table"]
     caller = lookup(f"Bearer {world['agency_key']}")
     request = {"worker_id": world["worker"]["id"], "role": "welder"}
 
     def prestart():  # what create_prestart_check does between the auth and the JSON response
         with unit_of_work():
-            return check_hire(PrestartCheckRequestSchema().load(request), caller, signer, "zh")[1]
+            return check_hire(PrestartCheckRequestSchema().load(request), caller, "zh")[1]
 
     def prestart_read():
         try:
-            return check_hire(PrestartCheckRequestSchema().load(request), caller, signer, "zh")[1]
+            return check_hire(PrestartCheckRequestSchema().load(request), caller, "zh")[1]
         finally:
             db.session.rollback()
 

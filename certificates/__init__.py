@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from certificates import models, views  # noqa: F401  (tables register with the metadata)
     from certificates.cli import register_cli
     app.extensions["signer"] = Signer(app.config["ANZHENG_KEY_PASSPHRASE"])
-    from certificates.console_views import bp as console_bp  # the console's certificate pages
+    from certificates.issuance.console import bp as console_bp  # the console's certificate pages
     app.register_blueprint(console_bp)
     app.register_blueprint(views.bp)
     register_cli(app)

@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from certificates import audit_checkpoints, batch, keys, token as tok
+from certificates import audit_checkpoints, keys, token as tok
+from certificates.issuance import batch
 from training.auth import Caller
 from training.db import db
 from training.errors import ApiError

@@ -46,7 +46,7 @@ class CertificateIssuerSchema(Schema):
     status_reason = fields.String(allow_none=True)
 
     def _status(self, cert):
-        from certificates.service import effective_status
+        from certificates.issuance.queries import effective_status
         return effective_status(cert)
 
     def _review_required(self, cert):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from certificates import audit_checkpoints, lists, service
+from certificates import audit_checkpoints, lists, status as cert_status
 from certificates.card import CardData, render_card
+from certificates.issuance import queries, service
 from certificates.schemas import (
     CertificateIssuerSchema,
     IssueRequestSchema,
@@ -44,11 +45,11 @@ def issue():
      errors=("404",))
 @require(*READERS)
 def get(serial):
-    return json_response(CertificateIssuerSchema().dump(service.readable_certificate(serial, current_caller())))
+    return json_response(CertificateIssuerSchema().dump(cert_status.readable_certificate(serial, current_caller())))
 
 
 def _image(serial, attr, mimetype):
-    cert = service.readable_certificate(serial, current_caller())
+    cert = cert_status.readable_certificate(serial, current_caller())
     return Response(bytes(getattr(cert, attr)), mimetype=mimetype,
                     headers={"Cache-Control": "private, max-age=300"})
 
@@ -73,7 +74,7 @@ def card_data(cert) -> CardData:
     return CardData(serial=cert.serial, holder_name=cert.worker.name, holder_id_masked=cert.worker.id_masked,
                     category_name=cat.name, category_code=cat.code, issuer_name=cert.issuer.name,
                     issued_on=service.clock.today(cert.issued_at), valid_until=cert.valid_until,
-                    review_due=cert.review_due, qr_text=cert.qr_text, status=service.effective_status(cert),
+                    review_due=cert.review_due, qr_text=cert.qr_text, status=queries.effective_status(cert),
                     review_required=load_catalogue().review_required(cert.category, cert.review_due))
 
 
@@ -82,15 +83,15 @@ def card_data(cert) -> CardData:
      content_type="application/pdf", errors=("404",))
 @require(*READERS)
 def card(serial):
-    cert = service.readable_certificate(serial, current_caller())
+    cert = cert_status.readable_certificate(serial, current_caller())
     return Response(render_card(card_data(cert)), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{cert.serial}.pdf"'})
 
 
 def _status_view(serial, action):
-    cert = service.get_certificate(serial)
+    cert = cert_status.get_certificate(serial)
     reason = ReasonRequestSchema().load(json_body())["reason"]
-    cert = service.change_status(cert, action, reason, current_caller())
+    cert = cert_status.change_status(cert, action, reason, current_caller())
     return json_response(StatusSchema().dump({"serial": cert.serial, "status": cert.status, "reason": reason}))
 
 
@@ -113,7 +114,7 @@ for _action in ("revoke", "suspend", "reinstate"):
 @require("training_body")
 @write
 def review(serial):
-    cert = service.get_certificate(serial)
+    cert = cert_status.get_certificate(serial)
     cert = service.review_certificate(cert, current_caller(), _signer(), current_app.config["PUBLIC_BASE_URL"])
     return json_response(CertificateIssuerSchema().dump(cert))
 

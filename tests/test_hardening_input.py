@@ -86,7 +86,7 @@ def test_register_worker_name_too_long_for_token_422(client, app):
 def test_issue_for_a_name_registered_too_long_is_422_not_500(client, app):
     """A name stored before the bound (or under a shorter PUBLIC_BASE_URL) is refused at issuance,
     by the API and by batch issuance alike; once corrected, the worker is certified."""
-    from certificates.batch import issue_group
+    from certificates.issuance.batch import issue_group
     from training.auth import Caller
     w, number = f.World(client), f.id_number()
     wk = f.worker(w.body, number=number)

@@ -3,7 +3,7 @@ its trainers, in the console.
 
 Every record of another organisation answers 404. Must not: show a full identity number or put
 one in a URL (forms POST it; pages show the masked form), or issue certificates
-(``certificates/console_views.py`` does, a layer up).
+(``certificates/issuance/console.py`` does, a layer up).
 """
 from __future__ import annotations
 

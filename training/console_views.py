@@ -11,7 +11,7 @@ Every page goes through ``accounts_guard.page`` (signed in, right kind, right ro
 record of another organisation answers 404. ``certificates`` and ``verify`` build their consoles
 on ``console_pages`` (paging, filters) and ``console_uploads`` (spreadsheets).
 
-Must not: issue, print or revoke certificates (``certificates/console_views.py`` does, a layer
+Must not: issue, print or revoke certificates (``certificates/issuance/console.py`` does, a layer
 up); show a full identity number or put one in a URL (forms POST it; pages show the masked form).
 """
 from __future__ import annotations

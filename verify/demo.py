@@ -23,8 +23,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from certificates.issuance.service import issue
 from certificates.models import Certificate
-from certificates.service import issue_certificate
 from training.account_models import Account
 from training.auth import Caller
 from training.clock import CHINA
@@ -120,8 +120,7 @@ def _stage(rng: random.Random) -> dict:
     for w, (minutes, theory, digest) in zip(crew, papers):
         record_exam({"worker_id": w.id, "category": "confined_space", "taken_at": taken, "duration_minutes": minutes,
                      "theory_score": theory, "practical_score": 85, "examiner": chinese_name(rng), **digest}, _as(centre))
-    signer, base = current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"]
-    certs = [issue_certificate({"worker_id": w.id, "category": "confined_space"}, _as(body), signer, base) for w in crew]
+    certs = [issue({"worker_id": w.id, "category": "confined_space"}, _as(body)) for w in crew]
     confirm_employment(create_employment({"worker_id": crew[0].id, "employer_id": enterprise.id, "via_id": agency.id,
                                           "role": "confined_space_worker",
                                           "starts_on": (now + CHINA).date() - timedelta(days=20)}, _as(agency)),

@@ -1,4 +1,4 @@
-"""Batch issuance a group at a time (certificates/batch.py): every outcome row-by-row issuance
+"""Batch issuance a group at a time (certificates/issuance/batch.py): every outcome row-by-row issuance
 gives, the same stored records, one transaction per group, a handful of statements per group."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import event, func, select
 
-from certificates import batch
+from certificates.issuance import batch
+from certificates.issuance.service import snapshot
 from certificates.models import Certificate, CertificateEvent, CertificateToken
-from certificates.service import snapshot
 from certificates.token import decode
 from tests import factories as f
 from tests.certificates.test_qr import decode as read_qr

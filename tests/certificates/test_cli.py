@@ -10,7 +10,7 @@ from pycose.keys import OKPKey
 from pycose.messages import Sign1Message
 from sqlalchemy import func, select
 
-from certificates import service
+from certificates.issuance import queries
 from certificates.models import Certificate
 from certificates.token import b64url_decode, decode
 from tests import factories as f
@@ -110,7 +110,7 @@ def test_pycose_verifies_an_issued_token_with_the_trust_list_key(client):
 
 
 def test_issuing_one_row_stores_the_certificate_its_token_event_and_audit_entry(client):
-    from certificates.batch import issue_group
+    from certificates.issuance.batch import issue_group
     from certificates.models import CertificateEvent, CertificateToken
     from training.auth import Caller
     from training.models import AuditEntry
@@ -130,7 +130,7 @@ def test_issuing_one_row_stores_the_certificate_its_token_event_and_audit_entry(
 
 
 def test_a_row_for_a_certificate_another_body_issued_is_a_conflict(client):
-    from certificates.batch import issue_group
+    from certificates.issuance.batch import issue_group
     from training.auth import Caller
     w = f.World(client)
     number = _ready_numbers(w, 1)[0]
@@ -149,10 +149,10 @@ def test_held_serial_reads_the_held_certificate_of_the_category(client):
     number = _ready_numbers(w, 1)[0]
     id_hash = current_app.extensions["identity"].lookup_hash(number)
     worker = db.session.scalar(select(Worker).where(Worker.id_hash == id_hash))
-    assert service.held_serial(worker.id, "welding") is None
+    assert queries.held_serial(worker.id, "welding") is None
     serial = issue(w, {"id": worker.id}).get_json()["serial"]
-    assert tuple(service.held_serial(worker.id, "welding")) == (serial, w.body.id)
-    assert service.held_serial(worker.id, "electrician_low_voltage") is None
+    assert tuple(queries.held_serial(worker.id, "welding")) == (serial, w.body.id)
+    assert queries.held_serial(worker.id, "electrician_low_voltage") is None
 
 
 def test_issue_batch_with_parallel_issuers(client, runner, tmp_path):
@@ -185,7 +185,8 @@ def test_issue_rows_stops_on_an_unexpected_error_and_keeps_what_it_reported(clie
     is committed, the failing row's group left nothing behind."""
     import pytest
 
-    from certificates import batch, cli
+    from certificates import cli
+    from certificates.issuance import batch
     from certificates.models import CertificateEvent, CertificateToken
     from training.audit import verify_chain
     from training.auth import Caller

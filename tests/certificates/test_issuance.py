@@ -253,7 +253,7 @@ def test_issued_certificate_is_in_the_session_whole(client):
     from flask import current_app
     from sqlalchemy import event, inspect
 
-    from certificates import service
+    from certificates.issuance import service
     from training.auth import Caller
     w = f.World(client)
     wk = ready_worker(w)

@@ -64,7 +64,8 @@ def _attend(sessions, workers, caller):
 
 def _seed(app) -> dict:
     """The crew of 50 and the organisations around it, made by the services."""
-    from certificates.service import change_status, issue_certificate
+    from certificates.issuance.service import issue_certificate
+    from certificates.status import change_status
     from training.auth import Caller
     from training.cli import bootstrap
     from training.db import db

@@ -45,7 +45,7 @@ def _seed(app) -> dict:
     test knows) with a certificate and an open finding of a 9-minute exam."""
     from sqlalchemy import select
 
-    from certificates.service import issue_certificate
+    from certificates.issuance.service import issue_certificate
     from training import accounts
     from training.auth import Caller
     from training.cli import bootstrap

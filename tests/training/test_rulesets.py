@@ -186,8 +186,8 @@ def test_rulesets_certified_before_the_change_decided_after(client):
     was not made is overdue."""
     from datetime import timedelta
 
+    from certificates.issuance.service import add_years
     from certificates.models import Certificate
-    from certificates.service import add_years
     from tests.certificates.test_issuance import issue
     from tests.verify.test_online import verify
     from training.db import db

@@ -142,17 +142,17 @@ def test_verify_compromised_key_keeps_the_registrys_tokens_only(client, app, run
     with the published lists: the first issue, a review's re-signing under the same key, and
     the old card after a later review under the body's next key. Whatever the thief signs
     under one of those serials is forged, with the status list's pins as with the registry."""
+    from certificates.issuance.service import sign_certificate  # the re-signing a review does, without its evidence
     from certificates.keys import rotate_key
-    from certificates.service import _sign  # the re-signing a review does, without its evidence
     from verify.verification.verdict import StatusIndex, TrustIndex, check_token
     w, wk, cert, _ = setup(client)
     row = db.session.get(Certificate, cert["serial"])
     first, old_kid = row.token, bytes(row.kid)
     signer, base = app.extensions["signer"], app.config["PUBLIC_BASE_URL"]
     row.review_due -= timedelta(days=1)  # as a review moves it: a token of its own, in any second
-    _sign(row, db.session.get(SigningKey, old_kid), signer, base, utcnow())
+    sign_certificate(row, db.session.get(SigningKey, old_kid), signer, base, utcnow())
     reviewed = row.token
-    _sign(row, rotate_key(db.session.get(Organization, w.body.id), signer), signer, base, utcnow())
+    sign_certificate(row, rotate_key(db.session.get(Organization, w.body.id), signer), signer, base, utcnow())
     latest = row.token
     db.session.commit()
     result = runner.invoke(args=["compromise-key", tok.b64url_encode(old_kid)])

@@ -6,7 +6,7 @@ confirmed case of fake training or fake exams revokes the certificates resting o
 Also: revoking in one action every certificate a body issued in a period, with a report.
 
 Must not: confirm a case before every party was heard; revoke a certificate except through
-``certificates.service.change_status`` (which keeps the events and the audit trail).
+``certificates.status.change_status`` (which keeps the events and the audit trail).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from certificates.models import Certificate
-from certificates.service import change_status
+from certificates.status import change_status
 from training import audit, clock
 from training.clock import CHINA
 from training.db import db, utcnow

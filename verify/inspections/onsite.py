@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 
 from certificates.models import Certificate
-from certificates.service import review_in_order
+from certificates.status import review_in_order
 from training import clock
 from training.catalogue import load_catalogue
 from training.db import db

@@ -58,12 +58,12 @@ def _place(item: dict, caller, protector) -> None:
 def check_row(n: int, row: dict, defaults: dict, caller, place: bool) -> list:
     """One results-file line for a row; commits or rolls back that row alone."""
     item = {**defaults, **{k: v for k, v in row.items() if v and k in prestart.CrewItemSchema().fields}}
-    signer, protector = current_app.extensions["signer"], current_app.extensions["identity"]
+    protector = current_app.extensions["identity"]
     line = [n, _masked(row), row.get("worker_id", ""), "", item.get("role", ""), item.get("employer_id", "")]
     try:
         if place:
             _place(item, caller, protector)
-        check, body = prestart.check_item(item, caller, signer, protector, "zh")
+        check, body = prestart.check_item(item, caller, protector, "zh")
         db.session.commit()
     except (ValidationError, ApiError) as err:
         db.session.rollback()

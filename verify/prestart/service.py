@@ -3,7 +3,8 @@ is recorded once, never edited, and signed with the regulator's list key as a re
 
 Weighs certificates (valid today and on the start date), the host's induction, open cases and
 findings naming the worker: confirmed ones block, open ones only warn. Must not: hold a private
-key (it hands the message to the app's signer), or put a full identity number in an answer.
+key or the signer (``certificates.receipts.sign_receipt`` signs the answer), or put a full identity
+number in an answer.
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from sqlalchemy import bindparam, or_, select, union
 from sqlalchemy.orm import aliased, lazyload, load_only
 
 from certificates import token as tok
-from certificates.keys import list_key
+from certificates.issuance.queries import effective_status
 from certificates.models import Certificate, SigningKey
-from certificates.service import effective_status
+from certificates.receipts import sign_receipt
 from training import clock
 from training.catalogue import load_catalogue
 from training.credentials import BLOCKING_STATES, current_credential
@@ -208,7 +209,7 @@ def _induction_reason(ind, host: Organization, lang: str) -> dict:
     return _reason("insufficient_induction", lang, employer_name=host.name, detail="".join(parts))
 
 
-def check_hire(data: dict, caller, signer, lang: str = "zh", presented: bool = False) -> tuple[PrestartCheck, dict]:
+def check_hire(data: dict, caller, lang: str = "zh", presented: bool = False) -> tuple[PrestartCheck, dict]:
     """Answer, sign and record one pre-start check; 422/403 when it cannot be asked at all.
 
     The answer tells a worker's standing (open cases, confirmed findings, name), so it is given
@@ -261,9 +262,7 @@ def check_hire(data: dict, caller, signer, lang: str = "zh", presented: bool = F
             "required_categories": list(role.required_categories), "certificates": certificates,
             "licences": licences,
             "induction": ind.as_dict(), "lang": lang}
-    key = list_key(signer)
-    body["signature"] = {"alg": "EdDSA", "kid": tok.b64url_encode(bytes(key.kid)),
-                         "value": tok.b64url_encode(signer.sign(key, tok.sign_document_bytes(body)))}
+    body = sign_receipt(body)
     inputs = {k: str(v) if isinstance(v, date) else v for k, v in data.items()}
     check = PrestartCheck(id=body["id"], worker_id=worker.id, role=role.code, employer_id=host.id,
                           via_id=via.id if via else None, site_id=site_id, starts_on=starts_on, cleared=not reasons,
@@ -326,7 +325,7 @@ NO_MATCH = ("No worker you employ has this identity number, and no registered wo
             "Give the name as on the ID card, or register the worker first (POST /api/v1/workers).")
 
 
-def check_item(item: dict, caller, signer, protector, lang: str = "zh") -> tuple[PrestartCheck, dict]:
+def check_item(item: dict, caller, protector, lang: str = "zh") -> tuple[PrestartCheck, dict]:
     """One crew row or batch item: the worker named by id or by identity number. By number, the
     worker is found for the caller when it employs them or the name given is theirs; otherwise
     the answer is the one for a number nobody holds (no oracle). Lookups are counted beforehand
@@ -341,7 +340,7 @@ def check_item(item: dict, caller, signer, protector, lang: str = "zh") -> tuple
         presented = same_name(data.get("name"), worker.name)
     data.pop("id_number", None)
     data.pop("name", None)
-    return check_hire(data, caller, signer, lang, presented=presented)
+    return check_hire(data, caller, lang, presented=presented)
 
 
 def find_worker(data: dict, protector, caller=None) -> Worker | None:
@@ -354,7 +353,7 @@ def find_worker(data: dict, protector, caller=None) -> Worker | None:
     return db.session.get(Worker, data["worker_id"]) if data.get("worker_id") else None
 
 
-def check_crew(items: list, defaults: dict, caller, signer, protector, lang: str = "zh") -> dict:
+def check_crew(items: list, defaults: dict, caller, protector, lang: str = "zh") -> dict:
     """Check a crew: each item stands alone (own savepoint); results in order, then a summary."""
     from training.batch import run_batch
     answers: dict[str, dict] = {}
@@ -364,7 +363,7 @@ def check_crew(items: list, defaults: dict, caller, signer, protector, lang: str
     def one(item):
         merged = {**{k: v for k, v in defaults.items() if v is not None},
                   **{k: v for k, v in item.items() if v not in (None, "")}}
-        check, body = check_item(merged, caller, signer, protector, lang)
+        check, body = check_item(merged, caller, protector, lang)
         answers[check.id] = body
         return check.id, 200
 

@@ -71,10 +71,6 @@ class CrewRequestSchema(Schema):
     starts_on = fields.String(validate=validate.Length(1, 10))
 
 
-def _signer():
-    return current_app.extensions["signer"]
-
-
 # --- employments ------------------------------------------------------------------------------
 
 
@@ -143,7 +139,7 @@ def confirm_employment(emp_id):
 @idempotent
 def create_prestart_check():
     data = prestart.PrestartCheckRequestSchema().load(json_body())
-    return json_response(prestart.check_hire(data, current_caller(), _signer(), api_lang())[1])
+    return json_response(prestart.check_hire(data, current_caller(), api_lang())[1])
 
 
 @bp.get(f"{API}/prestart-checks")
@@ -208,7 +204,7 @@ def prestart_crew():
     else:
         data = CrewRequestSchema().load(json_body())
         items, defaults = data.pop("items"), data
-    out = prestart.check_crew(items, defaults, current_caller(), _signer(), current_app.extensions["identity"],
+    out = prestart.check_crew(items, defaults, current_caller(), current_app.extensions["identity"],
                               api_lang())
     return json_response(out)
 

@@ -77,7 +77,7 @@ def one_check(worker_id: str, role: str, starts_on: str = "", host: str = "", pr
     if host and kind() != "enterprise":
         body["employer_id"] = host
     data = PrestartCheckRequestSchema().load(body)
-    return check_hire(data, caller(), current_app.extensions["signer"], current_lang(), presented=presented)[0]
+    return check_hire(data, caller(), current_lang(), presented=presented)[0]
 
 
 # --- one worker -------------------------------------------------------------------------------

@@ -21,19 +21,18 @@ from flask import current_app
 from sqlalchemy import bindparam, select
 
 from certificates import qr, token as tok
-from certificates.keys import active_key, ensure_key
-from certificates.service import (
-    _CERTS,
-    _INSERT_CERTIFICATE,
-    _INSERT_EVENT,
-    _INSERT_TOKEN,
+from certificates.issuance.queries import CERTS, still_held
+from certificates.issuance.service import (
+    INSERT_CERTIFICATE,
+    INSERT_EVENT,
+    INSERT_TOKEN,
     NAME_TOO_LONG,
     claims,
     dates,
     rule_code,
     snapshot,
-    still_held,
 )
+from certificates.keys import active_key, ensure_key
 from certificates.signals import Issued, certificates_issued
 from training import audit, clock
 from training.catalogue import load_catalogue
@@ -49,8 +48,8 @@ GROUP = 50  # rows per transaction: a crash loses at most this many unreported r
 
 _W = Worker.__table__.c
 _WORKERS = select(_W.id, _W.id_hash, _W.name, _W.id_masked).where(_W.id_hash.in_(bindparam("hashes", expanding=True)))
-_HELD = (select(_CERTS.c.worker_id, _CERTS.c.category, _CERTS.c.serial, _CERTS.c.issuer_id)
-         .where(_CERTS.c.worker_id.in_(bindparam("worker_ids", expanding=True)), *still_held(bindparam("today"))))
+_HELD = (select(CERTS.c.worker_id, CERTS.c.category, CERTS.c.serial, CERTS.c.issuer_id)
+         .where(CERTS.c.worker_id.in_(bindparam("worker_ids", expanding=True)), *still_held(bindparam("today"))))
 
 
 def issue_group(rows: list[dict], caller) -> list[tuple[str, str, str]]:
@@ -160,8 +159,8 @@ def _write(planned, caller, now, today) -> None:
                         "subject": serial, "detail": {"signing_kid": kid.hex()}})
         issued.append(Issued(serial, worker.id, code, caller.org_id, now, evidence,
                              (ev.attendance_rows, ev.exam_rows)))
-    db.session.execute(_INSERT_CERTIFICATE, certs)  # the certificates first: the rest refer to them
-    db.session.execute(_INSERT_TOKEN, tokens)
-    db.session.execute(_INSERT_EVENT, events)
+    db.session.execute(INSERT_CERTIFICATE, certs)  # the certificates first: the rest refer to them
+    db.session.execute(INSERT_TOKEN, tokens)
+    db.session.execute(INSERT_EVENT, events)
     audit.record_many(entries)
     certificates_issued.send(caller.org_id, certificates=issued)

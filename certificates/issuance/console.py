@@ -3,7 +3,7 @@ action (in chunks, with progress), the class's cards as one PDF, the body's cert
 review, suspension, revocation and reprint, and the QR image of an authenticator enrolment.
 
 Builds on the training console (its guard, words and class tables); every certificate action
-goes through ``certificates.service`` with the signed-in person as the caller, so the audit
+goes through ``certificates.issuance.service`` with the signed-in person as the caller, so the audit
 trail names them.
 """
 from __future__ import annotations
@@ -13,8 +13,9 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request
 from sqlalchemy import or_, select
 
-from certificates import qr, service
+from certificates import qr, status as cert_status
 from certificates.card import render_cards
+from certificates.issuance import queries, service
 from certificates.models import Certificate, CertificateEvent
 from certificates.views import card_data
 from training import accounts
@@ -47,7 +48,7 @@ def _last_exam(worker_id: str, category: str) -> Exam | None:
 def standing(member: ClassMember, category: str, now: datetime) -> dict:
     """One trainee's evidence and certificate: what the evidence page shows for them."""
     ev = evidence_for(member.worker_id, category, now)
-    held = service.current_holding(member.worker_id, category)
+    held = queries.current_holding(member.worker_id, category)
     state = "issued" if held else ("ready" if not ev.problems else "missing")
     return {"worker": member.worker, "ev": ev, "exam": _last_exam(member.worker_id, category), "held": held,
             "state": state, "missing": [say(p) for p in ev.problems]}
@@ -69,7 +70,7 @@ def issue_one(member: ClassMember, category: str, now: datetime) -> dict:
     """Issue to one trainee if the evidence supports it; the row stands alone (savepoint)."""
     worker = member.worker
     row = {"name": worker.name, "masked": worker.id_masked}
-    held = service.current_holding(worker.id, category)
+    held = queries.current_holding(worker.id, category)
     if held is not None:
         return {**row, "outcome": "skipped", "serial": held.serial, "message": t("已持有证书", "Already holds")}
     problems = evidence_for(worker.id, category, now).problems
@@ -152,12 +153,12 @@ def certificates():
         stmt = stmt.where(Certificate.status == status)
     listing = paged(stmt.order_by(Certificate.issued_at.desc(), Certificate.serial))
     return render_template("cert_console_list.html", listing=listing, q=q, status=status,
-                           effective=service.effective_status)
+                           effective=queries.effective_status)
 
 
 def _own_cert(serial: str) -> Certificate | None:
     try:
-        cert = service.get_certificate(serial)
+        cert = cert_status.get_certificate(serial)
     except ApiError:
         return None
     return cert if cert.issuer_id == g.account.organization_id else None
@@ -170,7 +171,7 @@ def certificate(cert):
     events = db.session.scalars(select(CertificateEvent).where(CertificateEvent.serial == cert.serial)
                                 .order_by(CertificateEvent.at)).all()
     return render_template("cert_console_detail.html", cert=cert, events=events,
-                           status=service.effective_status(cert))
+                           status=queries.effective_status(cert))
 
 
 @bp.get("/certificates/<serial>/card.pdf")
@@ -200,7 +201,7 @@ def certificate_action(cert, action):
             service.review_certificate(cert, caller, current_app.extensions["signer"],
                                        current_app.config["PUBLIC_BASE_URL"])
         else:
-            service.change_status(cert, action, reason, caller)
+            cert_status.change_status(cert, action, reason, caller)
     except ApiError as err:
         db.session.rollback()
         from training.accounts_guard import describe

@@ -11,28 +11,28 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, bindparam, insert, inspect, literal, or_, select
+from flask import current_app
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from certificates import qr, token as tok
+from certificates.issuance.queries import CERTS, effective_status, held_serial
 from certificates.keys import active_key, ensure_key
 from certificates.models import Certificate, CertificateEvent, CertificateToken
-from certificates.signals import certificate_issued, certificate_status_changed
+from certificates.signals import certificate_issued
 from training import audit, clock
 from training.catalogue import load_catalogue
 from training.clock import CHINA
 from training.db import db, utcnow
-from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from training.errors import Conflict, Forbidden, Unprocessable, field_error
 from training.evidence import evidence_for, training_hours
-from training.evidence_standing import employs
 from training.models import Organization, Worker
 from training.service import accredited
 
-_CERTS = Certificate.__table__
 # Built once, as are the statements below: building and keying a statement per certificate
 # cost about as much as running it.
-_INSERT_CERTIFICATE, _INSERT_TOKEN, _INSERT_EVENT = (
-    insert(_CERTS), insert(CertificateToken.__table__), insert(CertificateEvent.__table__))
+INSERT_CERTIFICATE, INSERT_TOKEN, INSERT_EVENT = (
+    insert(CERTS), insert(CertificateToken.__table__), insert(CertificateEvent.__table__))
 
 EVIDENCE_MESSAGES = {
     "insufficient_hours": "The worker has not completed the category's required training hours.",
@@ -69,7 +69,7 @@ def claims(serial: str, issuer_id: str, category: str, worker, valid_until: date
         expires_at=tok.date_to_epoch_end(valid_until), review_due_at=tok.date_to_epoch_end(review_due))
 
 
-def _sign(cert: Certificate, key, signer, base_url: str, now: datetime) -> None:
+def sign_certificate(cert: Certificate, key, signer, base_url: str, now: datetime) -> None:
     """(Re-)sign the certificate's token under its serial and render its QR images once."""
     cert.token = signer.sign_token(key, claims(cert.serial, cert.issuer_id, cert.category, cert.worker,
                                                cert.valid_until, cert.review_due, now))
@@ -79,7 +79,7 @@ def _sign(cert: Certificate, key, signer, base_url: str, now: datetime) -> None:
     _store(cert)  # the certificate row first: its tokens refer to it
     # Rows nothing reads back in this transaction go in as plain inserts: a unit-of-work flush
     # per row cost more than the insert (profiled on batch issuance).
-    db.session.execute(_INSERT_TOKEN, {"token_hash": hashlib.sha256(cert.token).digest(),
+    db.session.execute(INSERT_TOKEN, {"token_hash": hashlib.sha256(cert.token).digest(),
                                        "serial": cert.serial, "signed_at": now, "kid": bytes(key.kid)})
 
 
@@ -92,15 +92,15 @@ def _store(cert: Certificate) -> None:
     if not state.transient:
         db.session.flush()
         return
-    db.session.execute(_INSERT_CERTIFICATE, {c.key: state.dict[c.key] for c in _CERTS.c if c.key in state.dict})
+    db.session.execute(INSERT_CERTIFICATE, {c.key: state.dict[c.key] for c in CERTS.c if c.key in state.dict})
     make_transient_to_detached(cert)
     db.session.add(cert)
 
 
-def _event(cert: Certificate, event: str, caller, reason: str | None = None, signed: bool = False) -> None:
+def record_event(cert: Certificate, event: str, caller, reason: str | None = None, signed: bool = False) -> None:
     """The certificate's history, and the audit trail; ``signed``: the event used a signing key,
     whose kid the audit entry then names (issuance and review are the only certificate key uses)."""
-    db.session.execute(_INSERT_EVENT, {"serial": cert.serial, "event": event, "reason": reason,
+    db.session.execute(INSERT_EVENT, {"serial": cert.serial, "event": event, "reason": reason,
                                        "by_org": caller.org_id if caller else None,
                                        "by_key": caller.key_id if caller else None})
     detail = {"reason": reason} if reason else {}
@@ -110,31 +110,14 @@ def _event(cert: Certificate, event: str, caller, reason: str | None = None, sig
                  subject=cert.serial, detail=detail or None)
 
 
-def still_held(today) -> tuple:
-    """A certificate still held: valid or suspended, and not expired."""
-    c = _CERTS.c
-    # Literal statuses, not an expanding list (which is re-rendered at every execution).
-    return c.status.in_((literal("valid"), literal("suspended"))), c.valid_until >= today
 
 
-def _held(worker_id, category, today) -> tuple:
-    """Holding a certificate of the category."""
-    return (_CERTS.c.worker_id == worker_id, _CERTS.c.category == category, *still_held(today))
 
 
-_HELD_SERIAL = (select(_CERTS.c.serial, _CERTS.c.issuer_id)
-                .where(*_held(bindparam("worker_id"), bindparam("category"), bindparam("today"))).limit(1))
 
 
-def current_holding(worker_id: str, category: str) -> Certificate | None:
-    """A certificate of the category the worker still holds (valid or suspended, not expired)."""
-    return db.session.scalar(select(Certificate).where(*_held(worker_id, category, clock.today())).limit(1))
 
 
-def held_serial(worker_id: str, category: str):
-    """(serial, issuer_id) of ``current_holding``, or None: a plain read that loads no images."""
-    return db.session.execute(_HELD_SERIAL, {"worker_id": worker_id, "category": category,
-                                             "today": clock.today()}).first()
 
 
 NAME_TOO_LONG = "name_too_long_for_certificate"
@@ -149,8 +132,14 @@ def _name_fits(worker, base_url: str) -> None:
             "bytes in UTF-8; correct the worker's registered name first.")])
 
 
+def issue(data: dict, caller) -> Certificate:
+    """``issue_certificate`` with this app's signer and public address: how callers outside
+    ``certificates/`` (demo data, commands) issue one without holding the signer."""
+    return issue_certificate(data, caller, current_app.extensions["signer"], current_app.config["PUBLIC_BASE_URL"])
+
+
 def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
-    """One certificate (the API's); batch issuance is ``certificates.batch``, which makes the
+    """One certificate (the API's); batch issuance is ``certificates.issuance.batch``, which makes the
     same checks and records a group of rows at a time."""
     worker = db.session.get(Worker, data["worker_id"])
     category = load_catalogue().category(data["category"])
@@ -180,8 +169,8 @@ def issue_certificate(data: dict, caller, signer, base_url: str) -> Certificate:
     # The active key's row brings its organisation, the issuer, along (a joined load): one read.
     key = active_key(caller.org_id) or ensure_key(db.session.get(Organization, caller.org_id), signer)
     cert.issuer = key.organization
-    _sign(cert, key, signer, base_url, now)
-    _event(cert, "issued", caller, signed=True)
+    sign_certificate(cert, key, signer, base_url, now)
+    record_event(cert, "issued", caller, signed=True)
     certificate_issued.send(cert, evidence=(ev.attendance_rows, ev.exam_rows))
     return cert
 
@@ -198,60 +187,16 @@ def snapshot(ev) -> dict:
             "attendance_ids": ev.attendance_ids, "exam_ids": ev.exam_ids, "waived_by": ev.waived_by}
 
 
-def get_certificate(serial: str) -> Certificate:
-    raw = tok.parse_serial(serial) if isinstance(serial, str) and len(serial) <= 40 else None
-    cert = db.session.get(Certificate, tok.serial_text(raw)) if raw else None
-    if cert is None:
-        raise NotFound("No certificate with this serial.")
-    return cert
 
 
-def readable_certificate(serial: str, caller) -> Certificate:
-    """A certificate for a keyed reader: its issuer, a regulator or inspectorate (whose officers
-    look a damaged card up by its serial on site), or an organisation that employs the holder (a confirmed employment as host, or as the agency or subcontractor in between).
-    For anyone else it does not exist (404): the record names the holder and links the person
-    to an employer, which is no stranger's business; the public verdict is ``POST /verify``."""
-    cert = get_certificate(serial)
-    if caller.kind in ("regulator", "inspectorate") or caller.org_id == cert.issuer_id:
-        return cert
-    if employs(caller.org_id, cert.worker_id, clock.today()):
-        return cert
-    raise NotFound("No certificate with this serial.")
 
 
-def effective_status(cert: Certificate, today: date | None = None) -> str:
-    if cert.status != "valid":
-        return cert.status
-    return "expired" if cert.valid_until < (today or clock.today()) else "valid"
 
 
-def review_in_order(table, day: date):
-    """SQL: a certificate's review is not overdue on ``day`` (due on or after it, or falling due
-    where the rules in force then have no review: ``Catalogue.review_required``)."""
-    catalogue, spans = load_catalogue(), {}
-    for code in catalogue.categories:
-        for span in catalogue.no_review(code):
-            spans.setdefault(span, []).append(code)
-    lapsed = [and_(table.c.category.in_(codes), table.c.review_due >= start,
-                   *([table.c.review_due <= until] if until else [])) for (start, until), codes in spans.items()]
-    return or_(table.c.review_due >= day, *lapsed)
 
 
-TRANSITIONS = {"revoke": ({"valid", "suspended"}, "revoked"), "suspend": ({"valid"}, "suspended"),
-               "reinstate": ({"suspended"}, "valid")}
 
 
-def change_status(cert: Certificate, action: str, reason: str, caller) -> Certificate:
-    if caller.kind != "regulator" and caller.org_id != cert.issuer_id:
-        raise Forbidden("Only the certificate's issuer or a regulator may do this.")
-    allowed, target = TRANSITIONS[action]
-    if cert.status not in allowed:
-        raise Conflict(f"A {cert.status} certificate cannot be {target}.")
-    cert.status, cert.status_reason, cert.status_at = target, reason, utcnow()
-    db.session.flush()
-    _event(cert, {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[action], caller, reason)
-    certificate_status_changed.send(cert, event=action)
-    return cert
 
 
 def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Certificate:
@@ -280,7 +225,7 @@ def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Cert
     base = max(cert.review_due + timedelta(days=1), clock.today())
     cert.review_due = min(add_years(base, category.review_interval_years) - timedelta(days=1), cert.valid_until)
     issuer = db.session.get(Organization, cert.issuer_id)
-    _sign(cert, ensure_key(issuer, signer), signer, base_url, utcnow())
+    sign_certificate(cert, ensure_key(issuer, signer), signer, base_url, utcnow())
     db.session.flush()
-    _event(cert, "reviewed", caller, f"{hours:g} refresher hours", signed=True)
+    record_event(cert, "reviewed", caller, f"{hours:g} refresher hours", signed=True)
     return cert
