@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     certificates.init_app(app)
     verify.init_app(app)
     _bound_names(app)
-    from training.http import security_headers
+    from training.web.http import security_headers
     app.after_request(security_headers)
     _trust_proxies(app)
     app.cli.add_command(demo_command)
@@ -39,9 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _bound_names(app: Flask) -> None:
-    """Registration refuses a name the certificate's token could not carry (training.fields)."""
+    """Registration refuses a name the certificate's token could not carry (training.web.fields)."""
     from certificates.token import name_budget
-    from training.fields import NAME_BUDGET
+    from training.web.fields import NAME_BUDGET
     budget = app.extensions[NAME_BUDGET] = name_budget(app.config["PUBLIC_BASE_URL"])
     if budget < 12:
         logging.getLogger("anzheng.config").warning(
@@ -71,7 +71,7 @@ def demo_command(seed: int):
     from training.cli import bootstrap
     from training.db import db
     from training.demo import ORGS, load_demo
-    from training.models import Organization
+    from training.parties.models import Organization
 
     boot = bootstrap(DEMO_REGULATOR)
     keys_file = settings.INSTANCE / "demo-keys.json"
@@ -87,7 +87,7 @@ def demo_command(seed: int):
         made = load_demo(regulator, seed=seed, progress=bar.update)
     db.session.commit()
     issued = _issue_demo_certificates(made["ready"])
-    from training.accounts_demo import create_demo_accounts
+    from training.accounts.demo import create_demo_accounts
     people = create_demo_accounts()
     db.session.commit()
     from verify.demo import stage_demo_frauds
@@ -112,10 +112,11 @@ def _issue_demo_certificates(worker_ids: list[str]) -> dict[int, int]:
     from sqlalchemy import select
 
     from certificates.issuance.service import issue_certificate
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
     from training.db import db
     from training.errors import ApiError
-    from training.models import Attendance, Organization, TrainingSession
+    from training.evidence.models import Attendance, TrainingSession
+    from training.parties.models import Organization
 
     versions: dict[int, int] = {}
     with click.progressbar(worker_ids, label="issuing demo certificates") as bar:

@@ -52,14 +52,14 @@ class Gen:
         return f"{self.rng.getrandbits(64):016x}"
 
     def org(self, kind, name, region=None, industry=None) -> str:
-        from training.identity import generate_credit_code
+        from training.people.identity import generate_credit_code
         oid = self.id()
         self.rows["organizations"].append(dict(id=oid, name=name, kind=kind, region=region, industry=industry,
                                                credit_code=generate_credit_code(self.rng), created_at=self.now))
         return oid
 
     def person(self, table, home: str, name="某某") -> str:
-        from training.identity import generate_id_number, mask_id_number
+        from training.people.identity import generate_id_number, mask_id_number
         number = generate_id_number(self.rng, region=home)
         while number in self.used:  # registered once per person: draw again on a collision
             number = generate_id_number(self.rng, region=home)
@@ -117,7 +117,7 @@ def build(gen: Gen, n_workers: int) -> dict:
         if b["mill"]:
             b["centre"] = mill_centre
     ents = [gen.org("enterprise", f"企业{i}", PROVINCES[provs[i % len(provs)]], "construction") for i in range(30)]
-    from training.identity import PROVINCES as CAPITALS
+    from training.people.identity import PROVINCES as CAPITALS
     sites = []
     for i in range(200):
         prov = provs[i % len(provs)]
@@ -325,7 +325,7 @@ def _stage_training(gen: Gen, bodies, certified):
 def _scans(gen: Gen, insp, sites, certified):
     rng, now = gen.rng, gen.now
     from certificates import token as tok
-    from training.identity import PROVINCES as CAPITALS
+    from training.people.identity import PROVINCES as CAPITALS
     certs = {c["serial"]: c for c in gen.rows["certificates"]}
     pool = [c for c in certified if c[0] not in gen.staged_workers
             and certs[c[1]]["issued_at"] < now - timedelta(days=62)]
@@ -403,7 +403,7 @@ def insert_all(gen: Gen) -> int:
 
 def inspections(gen: Gen, world: dict) -> None:
     """On-site checks through the live service: honest workers cleared, and staged ones found."""
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
     from training.db import db
     from verify.inspections.service import record_inspection
     caller = Caller("bench", world["inspectorate"], "inspectorate", "执法总队", "执法人员", "A0001")

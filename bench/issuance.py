@@ -39,8 +39,9 @@ def load_class(app, world, count: int, category: str = "welding") -> list[str]:
     their identity numbers (the batch file's column)."""
     from tests import factories as f
     from training.db import db, new_id, utcnow
-    from training.identity import generate_id_number, home_region, mask_id_number
-    from training.models import Attendance, Exam, TrainingSession, Worker
+    from training.evidence.models import Attendance, Exam, TrainingSession
+    from training.people.identity import generate_id_number, home_region, mask_id_number
+    from training.people.models import Worker
     rng = random.Random(6)
     protector = app.extensions["identity"]
     numbers, workers = [], []
@@ -95,7 +96,7 @@ def run(kind: str, count: int, profile: int = 0, jobs: int = 0, group: int = 0) 
         from certificates.cli import issue_rows
         from certificates.issuance import batch
         from certificates.models import Certificate
-        from training.auth import Caller
+        from training.accounts.api_keys import Caller
         from training.db import db
         with app.app_context():
             caller = Caller("cli", world.body.id, "training_body", "", None, None)

@@ -18,12 +18,12 @@ Then it measures, in the same process, without HTTP:
 
   - ``verify.verification.service.verify_text`` of the real certificate (signature, registry, status,
     accreditation, findings; the same path as POST /api/v1/verify),
-  - ``training.evidence.evidence_for`` of the real worker (what issuance and the pre-start check
+  - ``training.evidence.service.evidence_for`` of the real worker (what issuance and the pre-start check
     rest on),
   - ``prestart``: POST /api/v1/prestart-checks as the agency, as the view runs it: the request
     schema, ``verify.prestart.service.check_hire`` (host, certificates, induction, cases, findings, the
     signed receipt) and the insert and commit of the recorded check in one ``unit_of_work``. The
-    service function needs no request context; the caller is ``training.auth.lookup`` of the
+    service function needs no request context; the caller is ``training.accounts.api_keys.lookup`` of the
     agency's key, as ``require`` does. Only the JSON dump of the answer is left out.
   - ``prestart_read``: the same ``check_hire`` rolled back: no insert, no commit (on SQLite each
     commit is an fsync, the noisiest part on a shared machine).
@@ -273,10 +273,10 @@ def world_with_certificate(kind: str, workdir: Path, name: str):
 
 def calls(app, world: dict) -> dict:
     """Each measured function as a no-argument call, inside the app context."""
-    from training.auth import lookup
+    from training.accounts.api_keys import lookup
     from training.db import db
-    from training.evidence import evidence_for
-    from training.http import unit_of_work
+    from training.evidence.hours import evidence_for
+    from training.web.http import unit_of_work
     from verify.prestart.service import PrestartCheckRequestSchema, check_hire
     from verify.verification.service import verify_text
     table = app.extensions["key_table"]

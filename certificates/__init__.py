@@ -33,7 +33,7 @@ def _on_accreditation(acc, **_):
 
     from certificates.keys import bump_generation, ensure_key
     from training.db import db
-    from training.models import Organization
+    from training.parties.models import Organization
     org = db.session.get(Organization, acc.organization_id)
     if org.kind == "training_body" and acc.status == "active":
         ensure_key(org, current_app.extensions["signer"])

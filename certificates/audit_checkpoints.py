@@ -31,11 +31,10 @@ from sqlalchemy.orm import Session
 from certificates import token as tok
 from certificates.keys import list_key
 from certificates.models import SigningKey
-from training import audit
-from training.db import db, utcnow
+from training.db import audit, db, utcnow
+from training.db.models import AuditCheckpoint
 from training.errors import NotFound
-from training.http import paginate
-from training.models import AuditCheckpoint
+from training.web.http import paginate
 
 log = logging.getLogger("anzheng.audit")
 KIND = "anzheng.audit-checkpoint"

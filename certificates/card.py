@@ -265,4 +265,3 @@ def _draw_fitted(canvas: Canvas, x: float, y: float, width: float, text: str, fo
     canvas.setFont(font, size)
     canvas.drawString(x, y + size * 0.55, text[:split])
     canvas.drawString(x, y - size * 0.6, text[split:])
-

@@ -18,11 +18,12 @@ from flask import Flask, current_app
 
 from certificates import audit_checkpoints, keys, token as tok
 from certificates.issuance import batch
-from training.auth import Caller
+from training.accounts.api_keys import Caller
 from training.db import db
+from training.db.models import AuditEntry
 from training.errors import ApiError
-from training.identity import IdentityError, normalize_id_number
-from training.models import AuditEntry, Organization
+from training.parties.models import Organization
+from training.people.identity import IdentityError, normalize_id_number
 from training.sheets import SheetError, read_table
 
 # A file for the command line may be bigger than an upload, not unbounded.

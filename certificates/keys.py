@@ -11,10 +11,10 @@ import secrets
 from sqlalchemy import bindparam, select, update
 
 from certificates.models import SigningKey
-from training import audit
-from training.db import db, utcnow
+from training.db import audit, db, utcnow
+from training.db.models import Meta
 from training.errors import Conflict, NotFound
-from training.models import Meta, Organization
+from training.parties.models import Organization
 
 GENERATION = "signing_keys_generation"
 

@@ -21,7 +21,7 @@ from certificates.models import Certificate, CertificateToken, SigningKey
 from training.catalogue import load_catalogue
 from training.clock import CHINA
 from training.db import db, utcnow
-from training.models import Accreditation
+from training.parties.models import Accreditation
 
 
 def _rfc3339(dt) -> str | None:
@@ -131,4 +131,3 @@ def status_list(signer) -> dict:
            "suspended": [{"serial": s, "at": _rfc3339(at)} for s, st, at in rows if st == "suspended"],
            "compromised_keys": compromised_keys()}
     return signer.sign_document(signing, doc)
-

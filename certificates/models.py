@@ -12,7 +12,9 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from training.db import db, new_id, utcnow
-from training.models import ID, Organization, Worker
+from training.db.models import ID
+from training.parties.models import Organization
+from training.people.models import Worker
 
 
 class SigningKey(db.Model):

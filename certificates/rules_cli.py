@@ -24,9 +24,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from certificates.models import Certificate
-from training import audit, clock
+from training import clock
 from training.catalogue import DATA, load_catalogue
-from training.db import db
+from training.db import audit, db
 
 CATALOGUE_FILES = ("categories.json", "roles.json", "industries.json")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from training.fields import UtcDateTime
-from training.schemas import CATEGORY_CODES
+from training.web.fields import UtcDateTime
+from training.web.schemas import CATEGORY_CODES
 
 
 class IssueRequestSchema(Schema):

@@ -13,7 +13,7 @@ from training import clock
 from training.catalogue import load_catalogue
 from training.db import db, utcnow
 from training.errors import Conflict, Forbidden, NotFound
-from training.evidence_standing import employs
+from training.evidence.standing import employs
 
 
 def get_certificate(serial: str) -> Certificate:
@@ -35,8 +35,6 @@ def readable_certificate(serial: str, caller) -> Certificate:
     if employs(caller.org_id, cert.worker_id, clock.today()):
         return cert
     raise NotFound("No certificate with this serial.")
-
-
 
 
 def review_in_order(table, day: date):

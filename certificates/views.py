@@ -13,10 +13,10 @@ from certificates.schemas import (
     ReasonRequestSchema,
     StatusSchema,
 )
-from training.auth import current_caller, require
+from training.accounts.api_keys import current_caller, require
 from training.catalogue import load_catalogue
-from training.http import idempotent, json_body, json_response, write
-from training.openapi import doc
+from training.web.http import idempotent, json_body, json_response, write
+from training.web.openapi import doc
 
 bp = Blueprint("certificates", __name__)
 API = "/api/v1/certificates"

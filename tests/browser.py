@@ -121,7 +121,7 @@ def totp_code(app, login: str, secret: str) -> str:
     """The current code, or the next one when this 30-second step's was already used."""
     import pyotp
 
-    from training.account_models import Account
+    from training.accounts.models import Account
     from training.db import db
     with app.app_context():
         last = db.session.query(Account.totp_last_step).filter(Account.login == login).scalar() or 0

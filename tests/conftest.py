@@ -15,7 +15,7 @@ SECRETS = {name: "11" * 32 if "KEY" in name else "test-secret" for name in (
     "ANZHENG_ID_HASH_KEY", "ANZHENG_ID_ENC_KEY", "ANZHENG_KEY_PASSPHRASE", "SECRET_KEY")}
 SECRETS["ANZHENG_ID_ENC_KEY"] = "22" * 32
 # Console passwords hashed at the least argon2id allows: the cost is configuration, and at its
-# production figures hashing was most of a console test's time (training/accounts.py).
+# production figures hashing was most of a console test's time (training/accounts/service.py).
 SECRETS["PASSWORD_HASH"] = {"memory_kib": 8, "time_cost": 1, "parallelism": 1}
 
 

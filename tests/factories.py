@@ -9,7 +9,7 @@ import itertools
 import random
 from datetime import datetime, timedelta, timezone
 
-from training.identity import generate_credit_code, generate_id_number
+from training.people.identity import generate_credit_code, generate_id_number
 
 RNG = random.Random(20261129)
 _names = itertools.cycle(["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇", "周杰", "吴霞"])

@@ -14,9 +14,8 @@ from certificates import audit_checkpoints as cp, token as tok
 from certificates.models import Certificate
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
-from training import audit
-from training.db import db, utcnow
-from training.models import AuditCheckpoint, AuditEntry
+from training.db import audit, db, utcnow
+from training.db.models import AuditCheckpoint, AuditEntry
 
 
 @pytest.fixture

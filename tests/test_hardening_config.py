@@ -33,8 +33,8 @@ def test_hardening_config_a_password_hash_of_other_costs_is_made_again_at_sign_i
     under the configured ones when it does."""
     from argon2 import PasswordHasher
 
-    from training import accounts
-    from training.account_models import Account
+    from training.accounts import service as accounts
+    from training.accounts.models import Account
     old = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash("a long enough secret")
     acc = Account(password_hash=old)
     with app.test_request_context():

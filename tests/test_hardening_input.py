@@ -13,7 +13,7 @@ from certificates import qr, token as tok
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.db import db
-from training.models import Worker
+from training.people.models import Worker
 
 NESTED = b"[" * 16384  # 16 KB: under the verification body cap, deeper than any parser goes
 # 100 characters of CJK Extension B (U+20000..U+2A6DF): 4 bytes each in UTF-8.
@@ -87,7 +87,7 @@ def test_issue_for_a_name_registered_too_long_is_422_not_500(client, app):
     """A name stored before the bound (or under a shorter PUBLIC_BASE_URL) is refused at issuance,
     by the API and by batch issuance alike; once corrected, the worker is certified."""
     from certificates.issuance.batch import issue_group
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
     w, number = f.World(client), f.id_number()
     wk = f.worker(w.body, number=number)
     f.train(w.body, w.trainer["id"], [wk["id"]], category="welding", hours=108, start_days_ago=40)
@@ -142,7 +142,7 @@ HOSTILE_ORG = "<img src=x onerror=\"window.__xss=1\">培训学校"
 def test_scanner_shows_hostile_names_as_text_and_its_policy_blocks_inline_script(app, client, backend):
     from tests.browser import PHONE, chromium, live_server, wait_for
     from tests.verify.test_inspect_e2e import _sign_in_and_choose_site, _verify_pasted
-    from training.models import Organization
+    from training.parties.models import Organization
     if backend != "sqlite":
         pytest.skip("the browser runs once, on SQLite; the headers it relies on are tested on both")
     from tests.browser import require_browser
@@ -279,7 +279,7 @@ def test_console_upload_and_command_line_readers_refuse_bombs(tmp_path):
     from flask import Flask
 
     from certificates.cli import read_rows
-    from training.console_uploads import UploadError, read_upload
+    from training.console.uploads import UploadError, read_upload
     from training.sheets import SheetError
     app = Flask(__name__)  # the readers need a request, not the database
     bombs = {"far": _xlsx(ROWS, dimension="A1:XFD1048576",

@@ -17,7 +17,7 @@ from tests.certificates.test_issuance import issue, ready_worker
 from tests.certificates.test_qr import decode as read_qr
 from training import demo
 from training.db import db
-from training.models import Worker
+from training.people.models import Worker
 
 
 def _recording(client, seen: list):
@@ -49,7 +49,7 @@ def test_no_full_identity_number_anywhere(client, backend, caplog, monkeypatch):
     _recording(client, seen)
 
     w = f.World(client)
-    from training.models import Organization
+    from training.parties.models import Organization
     demo.load_demo(db.session.get(Organization, w.reg.id), seed=11)
     db.session.commit()
     certs = [issue(w, ready_worker(w)).get_json() for _ in range(2)]

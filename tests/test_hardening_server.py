@@ -69,7 +69,7 @@ def test_concurrent_issuance_one_idempotency_key_one_certificate(served):
 
 
 def test_concurrent_registration_one_identity_number_one_worker(served):
-    from training.models import Worker
+    from training.people.models import Worker
     server, body = served["server"], served["world"].body
     number = f.id_number()
 
@@ -80,7 +80,7 @@ def test_concurrent_registration_one_identity_number_one_worker(served):
     statuses = sorted(status for status, _, _ in answers)
     assert statuses == [200] * 49 + [201], statuses
     assert len({json.loads(raw)["id"] for _, _, raw in answers}) == 1
-    from training.identity import mask_id_number
+    from training.people.identity import mask_id_number
     assert _count(served["app"], Worker, Worker.id_masked == mask_id_number(number)) == 1
 
 
@@ -118,7 +118,7 @@ def test_failed_keys_limited_per_client_across_workers(served):
     pids = {line.split()[0] for line in served["log"].read_text().splitlines() if "/api/v1/api-keys" in line}
     assert len(pids) == 2, "both workers should have answered some of these requests"
     # Failures within the limit are audited (never with the secret); those past it are not.
-    from training.models import AuditEntry
+    from training.db.models import AuditEntry
     assert _count(served["app"], AuditEntry, AuditEntry.event == "auth.failed") == statuses.count(401)
     from training.db import db
     with served["app"].app_context():
@@ -130,9 +130,9 @@ def test_failed_keys_limited_per_client_across_workers(served):
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_sigkill_during_issuance_loses_nothing_acknowledged(kind, tmp_path):
     from certificates.models import Certificate, CertificateToken
-    from training.audit import verify_chain
     from training.db import db
-    from training.models import IdempotencyRecord
+    from training.db.audit import verify_chain
+    from training.db.models import IdempotencyRecord
     url = live.database_url(kind, tmp_path, "crash")
     app = live.make_app(url)
     world, worker_ids = live.ready_world(app, 16)
@@ -220,9 +220,9 @@ def test_sigkill_during_batch_issuance_loses_no_reported_row(kind, tmp_path):
     import subprocess
 
     from certificates.models import Certificate, CertificateEvent, CertificateToken
-    from training.audit import verify_chain
     from training.db import db
-    from training.models import AuditEntry
+    from training.db.audit import verify_chain
+    from training.db.models import AuditEntry
     url = live.database_url(kind, tmp_path, "batchcrash")
     app = live.make_app(url)
     numbers = [f.id_number() for _ in range(30)]

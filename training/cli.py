@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from training.catalogue import EMPLOYER_KINDS
 from training.db import db
-from training.http import prune_idempotency
-from training.identity import generate_credit_code
-from training.models import Organization
-from training.service import issue_api_key
+from training.parties.models import Organization
+from training.parties.service import issue_api_key
+from training.people.identity import generate_credit_code
+from training.web.http import prune_idempotency
 
 
 def upgrade_schema() -> None:
@@ -66,7 +66,7 @@ def register_cli(app: Flask) -> None:
         """
         import random
 
-        from training.identity import generate_id_number
+        from training.people.identity import generate_id_number
         rng = random.SystemRandom()
         for _ in range(count):
             click.echo(f"id_number {generate_id_number(rng)}")

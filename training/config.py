@@ -81,7 +81,7 @@ def load(overrides: dict | None = None) -> dict:
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "RATE_LIMIT_VERIFY": env.get("RATE_LIMIT_VERIFY", "60/minute"),
         "RATE_LIMIT_AUTH_FAILURES": env.get("RATE_LIMIT_AUTH_FAILURES", "20/minute"),
-        # Lookups by identity number (training/lookups.py): per organisation (inspectorates and
+        # Lookups by identity number (training/people/lookups.py): per organisation (inspectorates and
         # regulators check the people in front of them, so more), and per masked form.
         "RATE_LIMIT_ID_LOOKUP_ORG": env.get("RATE_LIMIT_ID_LOOKUP_ORG", "1000/hour"),
         "RATE_LIMIT_ID_LOOKUP_INSPECTORATE": env.get("RATE_LIMIT_ID_LOOKUP_INSPECTORATE", "10000/hour"),

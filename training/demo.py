@@ -9,22 +9,16 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from training.auth import Caller
+from training.accounts.api_keys import Caller
 from training.catalogue import load_catalogue
 from training.clock import CHINA
 from training.db import db
-from training.evidence import record_attendance, record_exam, record_session
-from training.evidence_standing import enrol
-from training.identity import generate_credit_code, generate_id_number
-from training.models import Organization
-from training.service import (
-    accredit,
-    create_organization,
-    create_site,
-    issue_api_key,
-    register_trainer,
-    register_worker,
-)
+from training.evidence.service import record_attendance, record_exam, record_session
+from training.evidence.standing import enrol
+from training.parties.models import Organization
+from training.parties.service import accredit, create_organization, create_site, issue_api_key
+from training.people.identity import generate_credit_code, generate_id_number
+from training.people.service import register_trainer, register_worker
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文海波辉鹏飞宇浩然晨阳斌龙俊峰雪梅琳欣怡佳鑫亮成林东"

@@ -11,6 +11,8 @@ from flask import Flask, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from training.db import audit
+
 log = logging.getLogger("anzheng.errors")
 
 PROBLEM = "application/problem+json"
@@ -129,9 +131,8 @@ def problem(status: int, title: str, detail: str, errors=None, type_="about:blan
 def register_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
-        if "audit" in err.extra:  # a refusal the audit trail keeps (training.lookups)
-            from training.lookups import refused
-            refused(err)
+        if "audit" in err.extra:  # a refusal the audit trail keeps (training.people.lookups)
+            audit.refused(err)
         resp = problem(err.status, err.title, err.detail, err.errors, err.type,
                        **{k: v for k, v in err.extra.items() if k not in ("headers", "audit")})
         for name, value in (err.extra.get("headers") or {}).items():

@@ -7,7 +7,7 @@ columns and add rows up to a million (2.5 s, 260 MB), and a compressed part can 
 gigabytes. So the archive's declared part sizes and ratios are checked before any XML is parsed
 (zipfile never unpacks more than a part declares), the dimension is ignored, rows are cut at one
 column past the cap and reading stops one row past it. Used by the console's uploads
-(training.console_uploads) and the command-line readers (certificates.cli), through ``read_table``.
+(training.console.uploads) and the command-line readers (certificates.cli), through ``read_table``.
 
 Must not: know what the columns mean, touch the database, or read anything but the first sheet.
 """

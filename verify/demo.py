@@ -25,16 +25,18 @@ from sqlalchemy import select
 
 from certificates.issuance.service import issue
 from certificates.models import Certificate
-from training.account_models import Account
-from training.auth import Caller
+from training.accounts.api_keys import Caller
+from training.accounts.models import Account
 from training.clock import CHINA
 from training.db import db, utcnow
 from training.demo import ORGS, chinese_name
-from training.evidence import record_attendance, record_exam, record_session
-from training.evidence_standing import enrol
-from training.identity import generate_id_number
-from training.models import ApiKey, Attendance, Organization, Site, TrainingSession
-from training.service import create_site, issue_api_key, register_trainer, register_worker
+from training.evidence.models import Attendance, TrainingSession
+from training.evidence.service import record_attendance, record_exam, record_session
+from training.evidence.standing import enrol
+from training.parties.models import ApiKey, Organization, Site
+from training.parties.service import create_site, issue_api_key
+from training.people.identity import generate_id_number
+from training.people.service import register_trainer, register_worker
 from verify.cases import appeals, service as cases
 from verify.employment.service import confirm_employment, create_employment
 from verify.findings import service as findings
@@ -58,7 +60,7 @@ def _as(org: Organization, key_id: str = "demo", holder=(None, None)) -> Caller:
 def _analyst(regulator: Organization) -> Caller:
     """The demo analyst when the demo accounts exist (so the trail names a person), else the
     regulator's own (bootstrap) key."""
-    from training import accounts
+    from training.accounts import service as accounts
     for person in db.session.scalars(select(Account).where(Account.organization_id == regulator.id)):
         if accounts.may(person, "findings"):
             return accounts.caller_for(person)

@@ -34,15 +34,16 @@ from certificates.issuance.service import (
 )
 from certificates.keys import active_key, ensure_key
 from certificates.signals import Issued, certificates_issued
-from training import audit, clock
+from training import clock
 from training.catalogue import load_catalogue
 from training.clock import CHINA
-from training.db import db, utcnow
+from training.db import audit, db, utcnow
 from training.errors import Conflict, Forbidden
-from training.evidence import evidence_for, records_of, waivers_of
-from training.identity import IdentityError, mask_id_number, normalize_id_number
-from training.models import Organization, Worker
-from training.service import accredited
+from training.evidence.hours import evidence_for, records_of, waivers_of
+from training.parties.models import Organization
+from training.parties.service import accredited
+from training.people.identity import IdentityError, mask_id_number, normalize_id_number
+from training.people.models import Worker
 
 GROUP = 50  # rows per transaction: a crash loses at most this many unreported rows
 

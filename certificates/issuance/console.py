@@ -18,16 +18,17 @@ from certificates.card import render_cards
 from certificates.issuance import queries, service
 from certificates.models import Certificate, CertificateEvent
 from certificates.views import card_data
-from training import accounts
-from training.account_models import ClassMember, TrainingClass
-from training.accounts_guard import current_session, install, page, refuse
-from training.accounts_words import say
-from training.console_pages import get_class, paged, record_or_404
+from training.accounts import service as accounts, totp
+from training.accounts.guard import current_session, install, page, refuse
+from training.accounts.words import say
+from training.console.models import ClassMember, TrainingClass
+from training.console.pages import get_class, paged, record_or_404
 from training.db import db, utcnow
 from training.errors import ApiError
-from training.evidence import evidence_for
-from training.i18n import t
-from training.models import Exam, Worker
+from training.evidence.hours import evidence_for
+from training.evidence.models import Exam
+from training.people.models import Worker
+from training.web.i18n import t
 
 bp = Blueprint("certificates_console", __name__, url_prefix="/console", template_folder="templates")
 install(bp)
@@ -61,7 +62,7 @@ def evidence(cls):
     now = utcnow()
     rows = [standing(m, cls.category, now) for m in _members(cls)]
     counts = {k: sum(r["state"] == k for r in rows) for k in ("ready", "issued", "missing")}
-    from training.console_classes import class_counts
+    from training.console.classes import class_counts
     return render_template("cert_console_evidence.html", cls=cls, rows=rows, counts=counts,
                            class_counts=class_counts(cls), tab="evidence")
 
@@ -107,7 +108,7 @@ def issue(cls):
                     issued=sum(r["outcome"] == "issued" for r in results))
     db.session.commit()
     if not wants_json:
-        from training.console_uploads import report
+        from training.console.uploads import report
         return report(f"{cls.name} · {t('发证结果', 'Issuing')}", results, f"/console/classes/{cls.id}/evidence")
     done = min(offset + len(chunk), len(members))
     return {"total": len(members), "next_offset": done,
@@ -204,7 +205,7 @@ def certificate_action(cert, action):
             cert_status.change_status(cert, action, reason, caller)
     except ApiError as err:
         db.session.rollback()
-        from training.accounts_guard import describe
+        from training.accounts.guard import describe
         flash(describe(err), "bad")
         return redirect(f"/console/certificates/{cert.serial}")
     db.session.commit()
@@ -217,8 +218,8 @@ def certificate_action(cert, action):
 @bp.get("/sign-in/qr.svg")
 def enrolment_qr():
     row = current_session(stage="enrol")
-    secret = accounts.pending_secret(row.account) if row else None
+    secret = totp.pending_secret(row.account) if row else None
     if secret is None:
         return refuse(404, say("not_found"))
-    svg = qr.render_svg(accounts.enrolment_uri(row.account, secret))
+    svg = qr.render_svg(totp.enrolment_uri(row.account, secret))
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -20,14 +20,15 @@ from certificates.issuance.queries import CERTS, effective_status, held_serial
 from certificates.keys import active_key, ensure_key
 from certificates.models import Certificate, CertificateEvent, CertificateToken
 from certificates.signals import certificate_issued
-from training import audit, clock
+from training import clock
 from training.catalogue import load_catalogue
 from training.clock import CHINA
-from training.db import db, utcnow
+from training.db import audit, db, utcnow
 from training.errors import Conflict, Forbidden, Unprocessable, field_error
-from training.evidence import evidence_for, training_hours
-from training.models import Organization, Worker
-from training.service import accredited
+from training.evidence.hours import evidence_for, training_hours
+from training.parties.models import Organization
+from training.parties.service import accredited
+from training.people.models import Worker
 
 # Built once, as are the statements below: building and keying a statement per certificate
 # cost about as much as running it.
@@ -110,16 +111,6 @@ def record_event(cert: Certificate, event: str, caller, reason: str | None = Non
                  subject=cert.serial, detail=detail or None)
 
 
-
-
-
-
-
-
-
-
-
-
 NAME_TOO_LONG = "name_too_long_for_certificate"
 
 
@@ -185,18 +176,6 @@ def snapshot(ev) -> dict:
             "hours_completed_at": ev.hours_completed_at.isoformat() if ev.hours_completed_at else None,
             "exam_id": ev.exam_id, "exam_taken_at": ev.exam_passed_at.isoformat() if ev.exam_passed_at else None,
             "attendance_ids": ev.attendance_ids, "exam_ids": ev.exam_ids, "waived_by": ev.waived_by}
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def review_certificate(cert: Certificate, caller, signer, base_url: str) -> Certificate:

@@ -17,11 +17,12 @@ from tests import factories as f
 from tests.certificates.test_qr import decode as read_qr
 from tests.verify.test_online import verify
 from tests.verify.test_rules import found, tune
-from training.audit import verify_chain
-from training.auth import Caller
+from training.accounts.api_keys import Caller
 from training.db import db
-from training.evidence import evidence_for
-from training.models import AuditEntry, Worker
+from training.db.audit import verify_chain
+from training.db.models import AuditEntry
+from training.evidence.hours import evidence_for
+from training.people.models import Worker
 from verify.rules.models import RuleCounter
 
 

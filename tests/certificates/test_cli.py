@@ -16,8 +16,8 @@ from certificates.token import b64url_decode, decode
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.db import db
-from training.identity import mask_id_number
-from training.models import Worker
+from training.people.identity import mask_id_number
+from training.people.models import Worker
 
 
 def _ready_numbers(w, n):
@@ -112,8 +112,8 @@ def test_pycose_verifies_an_issued_token_with_the_trust_list_key(client):
 def test_issuing_one_row_stores_the_certificate_its_token_event_and_audit_entry(client):
     from certificates.issuance.batch import issue_group
     from certificates.models import CertificateEvent, CertificateToken
-    from training.auth import Caller
-    from training.models import AuditEntry
+    from training.accounts.api_keys import Caller
+    from training.db.models import AuditEntry
     w = f.World(client)
     number = _ready_numbers(w, 1)[0]
     caller = Caller("cli", w.body.id, "training_body", "", None, None)
@@ -131,7 +131,7 @@ def test_issuing_one_row_stores_the_certificate_its_token_event_and_audit_entry(
 
 def test_a_row_for_a_certificate_another_body_issued_is_a_conflict(client):
     from certificates.issuance.batch import issue_group
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
     w = f.World(client)
     number = _ready_numbers(w, 1)[0]
     other = f.org(w.reg, "training_body", "第二培训学校")
@@ -158,7 +158,7 @@ def test_held_serial_reads_the_held_certificate_of_the_category(client):
 def test_issue_batch_with_parallel_issuers(client, runner, tmp_path):
     """Several issuers at once: every row once, a worker's two rows one after the other (one
     issued, one already issued), the result file in the rows' order, the audit chain whole."""
-    from training.audit import verify_chain
+    from training.db.audit import verify_chain
     w = f.World(client)
     ready = _ready_numbers(w, 6)
     rows = ready + [ready[0], ready[3], "123"]
@@ -188,8 +188,8 @@ def test_issue_rows_stops_on_an_unexpected_error_and_keeps_what_it_reported(clie
     from certificates import cli
     from certificates.issuance import batch
     from certificates.models import CertificateEvent, CertificateToken
-    from training.audit import verify_chain
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
+    from training.db.audit import verify_chain
     w = f.World(client)
     ready = _ready_numbers(w, 6)
     broken = mask_id_number(ready[2])
@@ -233,7 +233,7 @@ def test_issue_rows_stop_when_the_report_cannot_be_written(client):
     import pytest
 
     from certificates import cli
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
     w = f.World(client)
     ready = _ready_numbers(w, 6)
     reported = []

@@ -254,7 +254,7 @@ def test_issued_certificate_is_in_the_session_whole(client):
     from sqlalchemy import event, inspect
 
     from certificates.issuance import service
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
     w = f.World(client)
     wk = ready_worker(w)
     db.session.remove()

@@ -11,7 +11,7 @@ from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.catalogue import DATA, load_catalogue
 from training.db import db
-from training.models import AuditEntry
+from training.db.models import AuditEntry
 
 
 def _shipped() -> dict:

@@ -21,9 +21,9 @@ def csrf_of(html: str | bytes) -> str:
 def account(org_id: str, role: str = "clerk", duties=(), login: str | None = None, enrol: bool = True,
             password: str = PASSWORD):
     """(account, totp secret or None): a person with a known password, past the first sign-in."""
-    from training import accounts
+    from training.accounts import service as accounts, totp
     from training.db import db, utcnow
-    from training.models import Organization
+    from training.parties.models import Organization
     org = db.session.get(Organization, org_id)
     login = login or f"{role}-{org_id[:6]}-{f.RNG.randrange(10**6)}"
     acc, _ = accounts.create_account(org, {"login": login, "name": f"测试{role}", "role": role,
@@ -31,7 +31,7 @@ def account(org_id: str, role: str = "clerk", duties=(), login: str | None = Non
     acc.password_hash, acc.must_change_password = accounts.hash_password(password), 0
     secret = None
     if enrol:
-        secret, _ = accounts.start_enrolment(acc)
+        secret, _ = totp.start_enrolment(acc)
         acc.totp_enrolled_at = utcnow()
     db.session.commit()
     return acc, secret
@@ -39,7 +39,7 @@ def account(org_id: str, role: str = "clerk", duties=(), login: str | None = Non
 
 def code_for(login: str, secret: str) -> str:
     """A code the server will take now: the earliest step not used yet (codes are single-use)."""
-    from training.account_models import Account
+    from training.accounts.models import Account
     from training.db import db
     db.session.expire_all()
     last = db.session.query(Account.totp_last_step).filter(Account.login == login).scalar() or 0

@@ -21,15 +21,15 @@ def body(app, client):
 def test_accounts_password_is_an_argon2id_hash(app, body):
     acc, _ = account(body[1].id)
     assert acc.password_hash.startswith("$argon2id$") and PASSWORD not in acc.password_hash
-    from training import accounts
+    from training.accounts import service as accounts
     assert accounts.check_password(acc, PASSWORD) and not accounts.check_password(acc, PASSWORD + "x")
     assert not accounts.check_password(None, PASSWORD)
 
 
 def test_accounts_new_account_gets_a_one_time_password_to_change(app, body):
-    from training import accounts
+    from training.accounts import service as accounts
     from training.db import db
-    from training.models import Organization
+    from training.parties.models import Organization
     org = db.session.get(Organization, body[1].id)
     acc, once = accounts.create_account(org, {"login": "wang.fang", "name": "王芳", "role": "clerk"}, None)
     assert acc.must_change_password and accounts.check_password(acc, once)
@@ -40,21 +40,21 @@ def test_accounts_new_account_gets_a_one_time_password_to_change(app, body):
 
 
 def test_accounts_totp_code_is_single_use(app, body):
-    from training import accounts
+    from training.accounts import totp
     acc, secret = account(body[1].id)
     step = int(time.time() // 30)
     code = pyotp.TOTP(secret).generate_otp(step)
-    assert accounts.check_code(acc, code)
-    assert not accounts.check_code(acc, code)  # replayed
-    assert not accounts.check_code(acc, pyotp.TOTP(secret).generate_otp(step - 5))  # too old
-    assert not accounts.check_code(acc, "abcdef")
+    assert totp.check_code(acc, code)
+    assert not totp.check_code(acc, code)  # replayed
+    assert not totp.check_code(acc, pyotp.TOTP(secret).generate_otp(step - 5))  # too old
+    assert not totp.check_code(acc, "abcdef")
 
 
 def test_accounts_duties_are_kept_apart(app, client):
-    from training import accounts
+    from training.accounts import service as accounts
     from training.db import db
     from training.errors import Unprocessable
-    from training.models import Organization
+    from training.parties.models import Organization
     reg = f.regulator(client)
     org = db.session.get(Organization, reg.id)
     with pytest.raises(Unprocessable) as err:
@@ -73,7 +73,7 @@ def test_accounts_duties_are_kept_apart(app, client):
 
 
 def test_accounts_lock_after_five_failures_in_the_window(app, body):
-    from training.accounts_sessions import SignInRefused, sign_in
+    from training.accounts.sessions import SignInRefused, sign_in
     acc, _ = account(body[1].id)
     for n in range(4):
         with pytest.raises(SignInRefused) as err:
@@ -90,14 +90,14 @@ def test_accounts_lock_after_five_failures_in_the_window(app, body):
 
 
 def test_accounts_unknown_names_read_like_wrong_passwords(app, body):
-    from training.accounts_sessions import SignInRefused, sign_in
+    from training.accounts.sessions import SignInRefused, sign_in
     with pytest.raises(SignInRefused) as err:
         sign_in("no-such-person", PASSWORD, "10.0.0.3")
     assert err.value.code == "bad_credentials"
 
 
 def test_accounts_sessions_end_idle_absolute_and_pending(app, body):
-    from training.accounts_sessions import find_session, open_session
+    from training.accounts.sessions import find_session, open_session
     from training.db import utcnow
     acc, _ = account(body[1].id)
     now = utcnow()
@@ -114,10 +114,10 @@ def test_accounts_sessions_end_idle_absolute_and_pending(app, body):
 
 
 def test_accounts_disabling_ends_sessions_and_revokes_keys(app, body):
-    from training import accounts
-    from training.accounts_sessions import find_session, open_session
+    from training.accounts import service as accounts
+    from training.accounts.sessions import find_session, open_session
     from training.db import db
-    from training.models import ApiKey
+    from training.parties.models import ApiKey
     admin, _ = account(body[1].id, "administrator")
     clerk, _ = account(body[1].id, "clerk")
     key, full = accounts.issue_key(clerk, "考勤机", None, admin)
@@ -131,9 +131,9 @@ def test_accounts_disabling_ends_sessions_and_revokes_keys(app, body):
 def test_accounts_actions_are_audited_under_the_person(app, body):
     import json
 
-    from training import accounts
-    from training.audit import AuditEntry
+    from training.accounts import service as accounts
     from training.db import db
+    from training.db.audit import AuditEntry
     admin, _ = account(body[1].id, "administrator")
     clerk, _ = account(body[1].id, "clerk")
     accounts.issue_key(clerk, "对接系统", None, admin)
@@ -149,8 +149,8 @@ def test_accounts_create_account_command(app, runner, body):
     assert r.exit_code == 0, r.output
     assert "one-time password" in r.output and "authenticator" in r.output
     once = r.output.split("first sign-in): ")[1].split()[0]
-    from training import accounts
-    from training.account_models import Account
+    from training.accounts import service as accounts
+    from training.accounts.models import Account
     from training.db import db
     acc = db.session.query(Account).filter_by(login="zhou.jie").one()
     assert acc.role == "administrator" and accounts.check_password(acc, once)
@@ -164,7 +164,7 @@ def test_accounts_demo_people_can_sign_in(app, client, tmp_path):
     import json
 
     from tests.console.helpers import sign_in
-    from training.accounts_demo import create_demo_accounts
+    from training.accounts.demo import create_demo_accounts
     reg = f.regulator(client)
     f.org(reg, "training_body")
     rows = create_demo_accounts(tmp_path / "demo-accounts.json")

@@ -40,13 +40,13 @@ def live(tmp_path_factory):
 
 
 def _seed() -> dict:
-    from training import accounts
-    from training.auth import Caller
+    from training.accounts import service as accounts, totp
+    from training.accounts.api_keys import Caller
     from training.cli import bootstrap
     from training.db import db, utcnow
-    from training.identity import generate_credit_code
-    from training.models import Organization
-    from training.service import accredit, create_organization
+    from training.parties.models import Organization
+    from training.parties.service import accredit, create_organization
+    from training.people.identity import generate_credit_code
     rng = random.Random(8)
     boot = bootstrap("郑州市应急管理局")
     reg = db.session.get(Organization, boot["organization_id"])
@@ -60,14 +60,14 @@ def _seed() -> dict:
         orgs[kind] = org
     clerk, _ = accounts.create_account(orgs["training_body"], {"login": "zhang.min", "name": "张敏", "role": "clerk"}, None)
     clerk.password_hash, clerk.must_change_password = accounts.hash_password("Anzheng-clerk-2025"), 0
-    secret, _ = accounts.start_enrolment(clerk)
+    secret, _ = totp.start_enrolment(clerk)
     clerk.totp_enrolled_at = utcnow()
     admin, _ = accounts.create_account(orgs["training_body"], {"login": "li.qiang", "name": "李强", "role": "administrator"}, None)
     for name, role in (("王芳", "officer"), ("赵磊", "clerk")):
         accounts.create_account(orgs["training_body"], {"login": f"user{rng.randrange(10**5)}", "name": name, "role": role}, None)
     examiner, once = accounts.create_account(orgs["exam_centre"], {"login": "chen.jing", "name": "陈静", "role": "clerk"}, None)
     admin.password_hash, admin.must_change_password = accounts.hash_password("Anzheng-admin-2025"), 0
-    admin_secret, _ = accounts.start_enrolment(admin)
+    admin_secret, _ = totp.start_enrolment(admin)
     admin.totp_enrolled_at = utcnow()
     db.session.commit()
     return {"clerk_secret": secret, "admin_secret": admin_secret, "examiner_once": once}
@@ -75,7 +75,7 @@ def _seed() -> dict:
 
 def _class_rows(n: int = 40):
     from training.demo import chinese_name
-    from training.identity import generate_id_number
+    from training.people.identity import generate_id_number
     rng = random.Random(40)
     return [(chinese_name(rng), generate_id_number(rng)) for _ in range(n)]
 

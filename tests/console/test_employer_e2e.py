@@ -41,14 +41,14 @@ def _utc(days_back: int, hour: int) -> datetime:
 
 
 def _person(org, login: str, name: str, role: str):
-    from training import accounts
+    from training.accounts import service as accounts
     acc, _ = accounts.create_account(org, {"login": login, "name": name, "role": role}, None)
     acc.password_hash, acc.must_change_password = accounts.hash_password(PASSWORD), 0
     return acc
 
 
 def _sessions(caller, kind: str, days: list[int], trainer_id=None, level_of=None, hours: int = 8):
-    from training.evidence import record_session
+    from training.evidence.service import record_session
     return [record_session({"kind": kind, "category": "confined_space" if kind == "initial" else None,
                             "level": level_of[i] if level_of else None, "starts_at": _utc(d, 8),
                             "ends_at": _utc(d, 8) + timedelta(hours=hours), "location": "培训中心",
@@ -56,7 +56,7 @@ def _sessions(caller, kind: str, days: list[int], trainer_id=None, level_of=None
 
 
 def _attend(sessions, workers, caller):
-    from training.evidence import record_attendance
+    from training.evidence.service import record_attendance
     for s in sessions:
         for w in workers:
             record_attendance(s, {"worker_id": w.id, "check_in": s.starts_at, "check_out": s.ends_at}, caller)
@@ -66,14 +66,15 @@ def _seed(app) -> dict:
     """The crew of 50 and the organisations around it, made by the services."""
     from certificates.issuance.service import issue_certificate
     from certificates.status import change_status
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
     from training.cli import bootstrap
     from training.db import db
     from training.demo import chinese_name
-    from training.evidence import record_exam
-    from training.identity import generate_credit_code, generate_id_number
-    from training.models import Organization
-    from training.service import accredit, create_organization, register_trainer, register_worker
+    from training.evidence.service import record_exam
+    from training.parties.models import Organization
+    from training.parties.service import accredit, create_organization
+    from training.people.identity import generate_credit_code, generate_id_number
+    from training.people.service import register_trainer, register_worker
     from verify.employment.service import confirm_employment, create_employment
     from verify.findings.service import raise_finding
     rng = random.Random(50)

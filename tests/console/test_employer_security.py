@@ -13,9 +13,9 @@ from tests import factories as f
 from tests.console.helpers import account, sign_in, token
 from tests.console.test_employer_pages import CONFINED, Desk, post, text
 from tests.verify.test_prestart import place, quiet_rules  # noqa: F401  (quiet_rules: a fixture)
-from training.audit import AuditEntry
 from training.db import db
-from training.models import Attendance
+from training.db.audit import AuditEntry
+from training.evidence.models import Attendance
 from verify.employment.models import Employment, Notice
 from verify.prestart.models import PrestartCheck
 

@@ -29,7 +29,7 @@ def _ready_class(s, c, n=6):
     tr = c.post("/console/trainers", data={"name": "孙老师", "id_number": f.id_number(), "csrf_token": token(c)})
     assert tr.status_code == 302
     from training.db import db
-    from training.models import Trainer
+    from training.people.models import Trainer
     trainer = db.session.query(Trainer).filter_by(created_by=s.world.body.id).order_by(Trainer.created_at.desc()).first()
     for back in (12, 11, 10):
         day = (datetime.now() - timedelta(days=back)).strftime("%Y-%m-%d")
@@ -105,8 +105,8 @@ def test_pages_class_to_certificates_and_cards(app, client):
     r = admin.post(f"/console/certificates/{issued[1]['detail']}/review", data={"csrf_token": token(admin)},
                    follow_redirects=True)
     assert "复审培训学时不足" in r.get_data(as_text=True)
-    from training.audit import AuditEntry
     from training.db import db
+    from training.db.audit import AuditEntry
     revoked = db.session.query(AuditEntry).filter(AuditEntry.event == "certificate.revoked").one()
     assert revoked.actor_key == s.body_admin.id
 
@@ -136,7 +136,7 @@ def test_pages_attendance_upload_matches_sessions_by_time(app, client):
     _upload(c, cls + "/roster", "r.csv", f"姓名,身份证号\n甲,{a}\n".encode(), cls)
     c.post("/console/trainers", data={"name": "孙老师", "id_number": f.id_number(), "csrf_token": token(c)})
     from training.db import db
-    from training.models import Trainer
+    from training.people.models import Trainer
     trainer = db.session.query(Trainer).filter_by(created_by=s.world.body.id).first()
     day = (datetime.now() - timedelta(days=3)).strftime("%Y-%m-%d")
     c.post(cls + "/sessions", data={"date": day, "start": "08:30", "hours": "8", "trainer_id": trainer.id,
@@ -157,7 +157,7 @@ def test_pages_accounts_and_keys(app, client):
     r = admin.post("/console/accounts", data={"name": "重名", "login": "new.colleague", "role": "clerk",
                                              "csrf_token": token(admin, "/console/accounts")})
     assert r.status_code == 422 and "已被使用" in r.get_data(as_text=True)
-    from training.account_models import Account
+    from training.accounts.models import Account
     from training.db import db
     new = db.session.query(Account).filter_by(login="new.colleague").one()
     r = admin.post(f"/console/accounts/{new.id}/keys", data={"label": "考勤机", "days": "30",

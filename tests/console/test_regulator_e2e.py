@@ -46,15 +46,15 @@ def _seed(app) -> dict:
     from sqlalchemy import select
 
     from certificates.issuance.service import issue_certificate
-    from training import accounts
-    from training.auth import Caller
+    from training.accounts import service as accounts, totp
+    from training.accounts.api_keys import Caller
     from training.cli import bootstrap
     from training.db import db, utcnow
     from training.demo import ORGS, load_demo
-    from training.evidence import record_attendance, record_exam, record_session
-    from training.identity import generate_id_number
-    from training.models import Organization
-    from training.service import register_trainer, register_worker
+    from training.evidence.service import record_attendance, record_exam, record_session
+    from training.parties.models import Organization
+    from training.people.identity import generate_id_number
+    from training.people.service import register_trainer, register_worker
     from verify.demo import stage_demo_frauds
     from verify.findings.models import Finding
     from wsgi import DEMO_REGULATOR, _issue_demo_certificates
@@ -67,7 +67,7 @@ def _seed(app) -> dict:
     analyst, _ = accounts.create_account(regulator, {"login": "wu.lijuan", "name": "吴丽娟", "role": "analyst",
                                                      "duties": ["findings", "organisations"]}, None)
     analyst.password_hash, analyst.must_change_password = accounts.hash_password(PASSWORD), 0
-    secret, _ = accounts.start_enrolment(analyst)
+    secret, _ = totp.start_enrolment(analyst)
     analyst.totp_enrolled_at = utcnow()
     db.session.commit()
     demo = stage_demo_frauds()  # as flask demo does, after the demo's people exist: the analyst acts

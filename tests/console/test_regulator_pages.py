@@ -16,8 +16,9 @@ from tests.certificates.test_issuance import issue
 from tests.console.helpers import account, sign_in, token
 from tests.verify.test_online import verify
 from training.db import db
-from training.identity import generate_credit_code
-from training.models import Accreditation, ApiKey, AuditEntry, Organization
+from training.db.models import AuditEntry
+from training.parties.models import Accreditation, ApiKey, Organization
+from training.people.identity import generate_credit_code
 from verify.cases.models import Appeal, Case
 from verify.findings.models import Finding
 from verify.findings.service import raise_finding

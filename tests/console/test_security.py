@@ -84,7 +84,7 @@ def test_security_another_organisations_data_is_not_found(app, client):
         assert theirs.post(cls + path, data={"csrf_token": t, "name": "x", "id_number": f.id_number()}).status_code == 404, path
     assert theirs.get(f"/console/accounts/{s.body_clerk.id}").status_code == 404
     assert theirs.post(f"/console/accounts/{s.body_clerk.id}/disable", data={"csrf_token": t}).status_code == 404
-    from training.account_models import Account
+    from training.accounts.models import Account
     from training.db import db
     assert db.session.get(Account, s.body_clerk.id).disabled_at is None
 
@@ -153,8 +153,8 @@ def test_security_repeated_failures_lock_the_account(app, client):
     r = c.post("/console/sign-in", data={"login": s.body_clerk.login, "password": PASSWORD,
                                          "csrf_token": csrf_of(page.data)})
     assert r.status_code == 401 and "锁定" in r.get_data(as_text=True)
-    from training.audit import AuditEntry
     from training.db import db
+    from training.db.audit import AuditEntry
     assert db.session.query(AuditEntry).filter(AuditEntry.event == "account.locked").count() == 1
 
 
@@ -165,7 +165,7 @@ def test_security_lock_out_does_not_tell_which_names_exist(app, client, backend)
 
     from sqlalchemy import select
 
-    from training.account_models import SignInFailure, SignInLock
+    from training.accounts.models import SignInFailure, SignInLock
     from training.db import db
     reg = f.regulator(client)
     real, _ = account(f.org(reg, "training_body").id, enrol=False)
@@ -244,7 +244,7 @@ def test_security_session_cookie_flags_and_expiry(app, client):
     page = c.get("/console/sign-in/code")
     c.post("/console/sign-in/code", data={"code": code_for(s.body_clerk.login, s.body_secret), "csrf_token": csrf_of(page.data)})
     assert c.get("/console/").status_code == 200
-    from training.account_models import AccountSession
+    from training.accounts.models import AccountSession
     from training.db import db
     live = db.session.query(AccountSession).filter(AccountSession.stage == "full",
                                                    AccountSession.revoked_at.is_(None)).one()

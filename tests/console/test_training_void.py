@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from tests import factories as f
 from tests.console.helpers import Setup, account, token
 from training.db import db
-from training.evidence import evidence_for
-from training.models import Attendance, AuditEntry
+from training.db.models import AuditEntry
+from training.evidence.hours import evidence_for
+from training.evidence.models import Attendance
 
 VOID = re.compile(r'action="/console/attendance/([0-9a-f]{16})/void"')
 DONE = "考勤记录已作废；学时将重新计算。"

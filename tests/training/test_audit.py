@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from training import audit
-from training.db import db
-from training.models import AuditEntry, Meta
+from training.db import audit, db
+from training.db.models import AuditEntry, Meta
 
 
 def test_record_chains_entries_from_genesis(app):

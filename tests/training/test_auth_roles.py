@@ -15,10 +15,10 @@ WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 def person_key(org_id: str, role: str, duties=()) -> tuple[object, str]:
     """(account, full API key) for a new person of that role holding a console-issued key. The
     account is written directly: these tests never sign in, so no password hash is paid for."""
-    from training import accounts
-    from training.account_models import Account
+    from training.accounts import service as accounts
+    from training.accounts.models import Account
     from training.db import db
-    from training.models import Organization
+    from training.parties.models import Organization
     acc = Account(organization_id=org_id, login=f"{role}-{f.RNG.randrange(10**9)}", name=f"测试{role}", role=role,
                   duties=" ".join(duties), password_hash="!", must_change_password=0)
     acc.organization = db.session.get(Organization, org_id)
@@ -34,10 +34,10 @@ def bearer(key: str) -> dict:
 
 
 def test_auth_roles_a_minted_key_is_the_persons_and_dies_with_the_account(app, client):
-    from training import accounts
-    from training.account_models import AccountKey
+    from training.accounts import service as accounts
+    from training.accounts.models import AccountKey
     from training.db import db, utcnow
-    from training.models import ApiKey
+    from training.parties.models import ApiKey
     reg = f.regulator(client)
     body = f.org(reg, "training_body")
     admin, key = person_key(body.id, "administrator")
@@ -103,12 +103,12 @@ def _url(rule, args: dict) -> str:
 def test_auth_roles_every_api_write_is_checked_for_roles(app, client):
     """Walks the app's routes: every /api/v1 write names its console action, and an analyst's key
     is refused (403, before the view runs) on every write the analyst's role may not do."""
-    from training.accounts import ACTIONS, may_act
-    from training.auth import API_ACTIONS, Caller, action_for
+    from training.accounts.api_keys import Caller
+    from training.accounts.roles import ACTIONS, API_ACTIONS, action_for, may_act
     writes = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and r.methods & WRITES]
     assert len(writes) > 30
     unnamed = [r.endpoint for r in writes if r.endpoint not in API_ACTIONS]
-    assert not unnamed, f"give these endpoints their action in training.auth.API_ACTIONS: {unnamed}"
+    assert not unnamed, f"give these endpoints their action in training.accounts.roles.API_ACTIONS: {unnamed}"
     reg = f.regulator(client)
     body = f.org(reg, "training_body")
     acc, key = person_key(body.id, "analyst")
@@ -128,7 +128,8 @@ def test_auth_roles_every_api_write_is_checked_for_roles(app, client):
 
 
 def test_auth_roles_a_write_without_an_action_is_refused_to_people():
-    from training.auth import Caller, action_for
+    from training.accounts.api_keys import Caller
+    from training.accounts.roles import action_for
     caller = Caller("k", "o", "training_body", "", None, None, "a", "administrator", frozenset())
     assert action_for("training.some_new_write", "POST", caller, {}) is None
     assert action_for("training.some_new_read", "GET", caller, {}) == "view"
@@ -136,6 +137,6 @@ def test_auth_roles_a_write_without_an_action_is_refused_to_people():
 
 @pytest.mark.parametrize("role, allowed", [("administrator", True), ("clerk", True), ("analyst", False)])
 def test_auth_roles_follow_the_console_table(role, allowed):
-    from training.accounts import may_act
+    from training.accounts.roles import may_act
     assert may_act("training_body", role, frozenset(), "records") is allowed
     assert may_act("regulator", "analyst", frozenset({"findings"}), "revoke") is False

@@ -1,4 +1,4 @@
-"""Credentials held from outside this service (training/credentials.py), over HTTP and as services,
+"""Credentials held from outside this service (training/evidence/credentials.py), over HTTP and as services,
 on SQLite and PostgreSQL: who records, reads and voids; the national licence's number checked
 against the worker and kept masked only; a skill certificate's number that is an identity number
 refused; the record that counts, and the skill certificates for the evidence code in one read."""
@@ -11,10 +11,12 @@ from sqlalchemy import event, func, select
 
 from tests import factories as f
 from tests.verify.test_oracle import candidates
-from training.credentials import current_credential
 from training.db import db, utcnow
-from training.evidence import waivers_of
-from training.models import AuditEntry, Credential, IdempotencyRecord, Organization
+from training.db.models import AuditEntry, IdempotencyRecord
+from training.evidence.credentials import current_credential
+from training.evidence.hours import waivers_of
+from training.evidence.models import Credential
+from training.parties.models import Organization
 
 KINDS = ("regulator", "training_body", "exam_centre", "enterprise", "labour_agency", "subcontractor",
          "inspectorate")
@@ -302,5 +304,5 @@ def test_credentials_waivers_of_reads_many_workers_once_latest_valid_skill_certi
 
 @pytest.mark.parametrize("endpoint", ["training.create_credential", "training.void_credential"])
 def test_credentials_writes_are_named_for_peoples_keys(endpoint):
-    from training.auth import API_ACTIONS
+    from training.accounts.roles import API_ACTIONS
     assert API_ACTIONS[endpoint] == "records"

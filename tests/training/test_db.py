@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from training.db import FastRead, db, reader
-from training.models import Meta
+from training.db.models import Meta
 
 _META = Meta.__table__.c
 _BY_KEY = FastRead(select(_META.key, _META.value).where(_META.key == bindparam("k")))

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from tests import factories as f
 from training.db import db
-from training.evidence import evidence_for
-from training.models import Attendance, Enrolment, Exam, TrainingSession
+from training.evidence.hours import evidence_for
+from training.evidence.models import Attendance, Enrolment, Exam, TrainingSession
 
 
 def _count(model):
@@ -128,10 +128,10 @@ def test_attendance_training_body_worker_not_enrolled_403_then_enrolled(client):
 def test_attendance_console_roster_is_the_enrolment(client):
     """A person on a console class's roster may be marked present in the class's sessions, whoever
     registered them; someone off the roster may not."""
-    from training.account_models import ClassMember, ClassSession, TrainingClass
-    from training.auth import Caller
+    from training.accounts.api_keys import Caller
+    from training.console.models import ClassMember, ClassSession, TrainingClass
     from training.errors import Forbidden
-    from training.evidence import record_attendance
+    from training.evidence.service import record_attendance
     w = f.World(client)
     other = f.org(w.reg, "training_body")
     on, off = f.worker(other), f.worker(other)  # registered elsewhere: no implicit enrolment here

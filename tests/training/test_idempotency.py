@@ -8,8 +8,9 @@ from sqlalchemy import select, update
 
 from tests import factories as f
 from training.db import db, utcnow
-from training.http import prune_idempotency
-from training.models import ApiKey, IdempotencyRecord
+from training.db.models import IdempotencyRecord
+from training.parties.models import ApiKey
+from training.web.http import prune_idempotency
 
 KEY = {"Idempotency-Key": "key-for-ops-desk"}
 

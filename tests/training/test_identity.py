@@ -1,4 +1,4 @@
-"""Tests for training.identity: validators against published examples, masking,
+"""Tests for training.people.identity: validators against published examples, masking,
 generators, province distances and the storage protector.
 
 The check-character helpers below are written again from the standards' own tables (not
@@ -18,13 +18,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings, strategies as st
 
-from training import identity
-from training.identity import (
+from training.people import identity
+from training.people.identity import (
     CREDIT_CODE_KINDS,
     DEMO_COUNTY_CODES,
     PROVINCES,
     IdentityError,
-    IdentityProtector,
     generate_credit_code,
     generate_id_number,
     home_region,
@@ -34,6 +33,7 @@ from training.identity import (
     province_distance_km,
     province_of,
 )
+from training.people.protector import IdentityProtector
 
 # Published valid identity numbers.
 #  - GB 11643-1999, Appendix A (公民身份号码实例): a woman born 1949-12-31 in Chaoyang

@@ -218,7 +218,7 @@ def test_rulesets_hours_by_the_course_start_and_pass_mark_by_the_exam_day(client
     """With a set that, from 2026-06-01, asks 120 hours of welding and a pass mark of 70: a course
     begun before needs 108 and one begun after 120; a 75 in May failed, in June it passes."""
     from tests import factories as f
-    from training.evidence import evidence_for
+    from training.evidence.hours import evidence_for
     folder = _folder(tmp_path, [_set("2010", "2010-07-01", "2026-05-31", welding={"pass_mark": 80}),
                                 _set("next", "2026-06-01", welding={"initial_hours": 120, "pass_mark": 70})])
     monkeypatch.setenv("ANZHENG_CATALOGUE_DIR", folder)
@@ -279,7 +279,7 @@ def test_rulesets_skill_certificate_stands_for_the_hours_from_the_2026_rules(cli
     from tests import factories as f
     from tests.certificates.test_issuance import issue
     from training.db import db
-    from training.evidence import evidence_for
+    from training.evidence.hours import evidence_for
     w = _world(client)
     wk = f.worker(w.body)
     skill = w.centre.post(f"/api/v1/workers/{wk['id']}/credentials", {

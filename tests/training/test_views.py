@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from tests import factories as f
 from training.db import db
-from training.models import Accreditation, ApiKey, Organization, Worker
+from training.parties.models import Accreditation, ApiKey, Organization
+from training.people.models import Worker
 
 
 def _counts():

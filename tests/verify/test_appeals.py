@@ -10,7 +10,7 @@ from tests.certificates.test_issuance import issue
 from tests.verify.test_online import verify
 from tests.verify.test_rules import found
 from training.db import db
-from training.models import AuditEntry
+from training.db.models import AuditEntry
 from verify.cases.models import Appeal
 
 

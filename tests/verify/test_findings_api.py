@@ -10,7 +10,7 @@ from tests.verify.test_online import verify
 from tests.verify.test_rules import found, tune
 from tests.verify.test_rules_certificates import certified, officer_for
 from training.db import db
-from training.models import AuditEntry
+from training.db.models import AuditEntry
 from verify.findings.models import Finding
 
 

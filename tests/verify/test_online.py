@@ -11,7 +11,7 @@ from certificates.models import Certificate, SigningKey
 from tests import factories as f
 from tests.certificates.test_issuance import issue, ready_worker
 from training.db import db, utcnow
-from training.models import Accreditation, Organization
+from training.parties.models import Accreditation, Organization
 from verify.verification.models import Scan
 
 

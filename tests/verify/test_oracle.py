@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from tests import factories as f
 from tests.verify.test_prestart import Scene, place
 from training.db import db
-from training.identity import _id_check_char
-from training.models import AuditEntry, Worker
+from training.db.models import AuditEntry
+from training.people.identity import _id_check_char
+from training.people.models import Worker
 from verify.prestart.models import PrestartCheck
 
 BATCH = "/api/v1/prestart-checks/batch"

@@ -1,5 +1,5 @@
 """Pre-start checks and the national licence (特种作业操作证) recorded as evidence
-(training/credentials.py), on SQLite and PostgreSQL: shown as recorded, masked; a suspended,
+(training/evidence/credentials.py), on SQLite and PostgreSQL: shown as recorded, masked; a suspended,
 revoked or expired one blocks, in words that leave the national platform the authority; none
 recorded is normal; the employer's answer page shows the line."""
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.verify.test_prestart import (  # noqa: F401  (quiet_rules: a fixture)
 )
 from training.catalogue import load_catalogue
 from training.db import db, utcnow
-from training.models import Credential
+from training.evidence.models import Credential
 
 ROLE, CATEGORY = "confined_space_worker", "confined_space"
 

@@ -73,7 +73,7 @@ def test_rules_overlap_by_a_later_intruder_names_both_but_spares_the_earlier_bod
     from certificates.models import Certificate
     from tests.certificates.test_issuance import issue
     from tests.verify.test_rules_certificates import officer_for, scan
-    from training.evidence import evidence_for
+    from training.evidence.hours import evidence_for
     w = f.World(client)
     coal = f.org(w.reg, "enterprise", "某煤矿公司", industry="coal_mine")
     before, after = f.worker(w.body), f.worker(w.body)

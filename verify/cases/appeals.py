@@ -15,11 +15,10 @@ from sqlalchemy import exists, select
 
 from certificates.models import Certificate
 from certificates.token import parse_serial, serial_text
-from training import audit
-from training.db import db, utcnow
+from training.db import audit, db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, TooManyRequests
-from training.fields import iso
-from training.models import Worker
+from training.people.models import Worker
+from training.web.fields import iso
 from verify.cases.models import Appeal
 from verify.findings.models import Finding, FindingParty
 from verify.findings.service import set_status

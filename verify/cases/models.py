@@ -8,7 +8,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from training.db import db, new_id, utcnow
-from training.models import ID
+from training.db.models import ID
 
 
 class Case(db.Model):

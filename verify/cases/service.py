@@ -19,12 +19,13 @@ from sqlalchemy import select
 
 from certificates.models import Certificate
 from certificates.status import change_status
-from training import audit, clock
+from training import clock
 from training.clock import CHINA
-from training.db import db, utcnow
+from training.db import audit, db, utcnow
 from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from training.fields import iso
-from training.models import Attendance, Exam, Organization
+from training.evidence.models import Attendance, Exam
+from training.parties.models import Organization
+from training.web.fields import iso
 from verify.cases.models import BulkRevocation, Case, CaseFinding, CaseParty, CaseRevocation, CaseStatement
 from verify.findings.models import Finding, FindingParty, FindingRecord
 from verify.rules import common as R

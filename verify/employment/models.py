@@ -12,7 +12,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from training.db import db, new_id, utcnow
-from training.models import ID
+from training.db.models import ID
 
 
 class Employment(db.Model):
@@ -48,10 +48,6 @@ Index("uq_employments_open", Employment.worker_id, Employment.employer_id,
       postgresql_where=Employment.ends_on.is_(None), sqlite_where=Employment.ends_on.is_(None))
 
 
-
-
-
-
 class Notice(db.Model):
     """A message to one organisation about a worker placed with it (or a check it ran)."""
     __tablename__ = "notices"
@@ -68,9 +64,3 @@ class Notice(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     __table_args__ = (Index("ix_notices_org_time", "organization_id", "created_at"),)
-
-
-
-
-
-

@@ -18,8 +18,8 @@ from training import clock
 from training.catalogue import load_catalogue
 from training.db import db, utcnow
 from training.errors import NotFound
-from training.fields import iso
-from training.models import Worker
+from training.people.models import Worker
+from training.web.fields import iso
 from verify.employment.models import Employment, Notice
 from verify.findings.models import FindingParty
 from verify.prestart import messages as pm
@@ -158,4 +158,3 @@ def notice_dict(n: Notice, lang: str = "zh") -> dict:
             "serial": n.serial, "finding_id": n.finding_id, "check_id": n.check_id,
             "employment_id": n.employment_id, "created_at": iso(n.created_at), "read_at": iso(n.read_at),
             "read": n.read_at is not None}
-

@@ -19,9 +19,10 @@ from training.catalogue import EMPLOYER_KINDS, load_catalogue
 from training.clock import CHINA
 from training.db import db
 from training.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from training.evidence import credited_pieces, worker_attendance
-from training.fields import iso
-from training.models import Organization, Site, Worker
+from training.evidence.hours import credited_pieces, worker_attendance
+from training.parties.models import Organization, Site
+from training.people.models import Worker
+from training.web.fields import iso
 from verify.employment.models import Employment
 
 ROLE_CODES = sorted(load_catalogue().roles)

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import exists, or_, select
 
 from training.db import db
-from training.evidence_standing import install_employment_standing
+from training.evidence.standing import install_employment_standing
 from verify.employment.models import Employment
 from verify.employment.service import counts_for
 

@@ -12,11 +12,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from certificates.models import Certificate
-from training.auth import Caller
+from training.accounts.api_keys import Caller
 from training.clock import CHINA
 from training.db import db
 from training.errors import ApiError
-from training.models import Organization
+from training.parties.models import Organization
 
 
 def register_findings_cli(app: Flask) -> None:

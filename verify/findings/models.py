@@ -12,7 +12,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from training.db import db, new_id, utcnow
-from training.models import ID
+from training.db.models import ID
 
 
 class FindingRecord(db.Model):
@@ -21,20 +21,6 @@ class FindingRecord(db.Model):
     __tablename__ = "finding_records"
     ref: Mapped[str] = mapped_column(String(40), primary_key=True)
     finding_id: Mapped[str] = mapped_column(ForeignKey("findings.id"), primary_key=True, index=True)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 class Finding(db.Model):

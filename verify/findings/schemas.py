@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from training.catalogue import load_catalogue
 from training.errors import coded
-from training.fields import IdNumber, UtcDateTime
+from training.web.fields import IdNumber, UtcDateTime
 from verify.rules.common import KINDS
 
 

@@ -16,10 +16,9 @@ from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from certificates.models import Certificate
-from training import audit
-from training.db import db, utcnow
+from training.db import audit, db, utcnow
 from training.errors import Conflict
-from training.fields import iso
+from training.web.fields import iso
 from verify.findings.models import Finding, FindingParty, FindingRecord
 from verify.signals import finding_raised, finding_status_changed
 from verify.verification.messages import message

@@ -10,7 +10,8 @@ from sqlalchemy import case, func, select
 
 from certificates.models import Certificate
 from training.db import db, utcnow
-from training.models import Exam, Organization
+from training.evidence.models import Exam
+from training.parties.models import Organization
 from verify.findings.models import Finding, FindingParty
 
 SEVERITY_ORDER = case({"critical": 0, "high": 1, "medium": 2, "low": 3}, value=Finding.severity, else_=4)

@@ -10,13 +10,13 @@ from flask import Response, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from training.auth import current_caller, require
+from training.accounts.api_keys import current_caller, require
 from training.db import db
 from training.errors import BadRequest, NotFound, Unauthorized
-from training.http import idempotent, json_body, json_response, paginate, write
-from training.i18n import api_lang
-from training.openapi import doc
-from training.schemas import ListOf
+from training.web.http import idempotent, json_body, json_response, paginate, write
+from training.web.i18n import api_lang
+from training.web.openapi import doc
+from training.web.schemas import ListOf
 from verify.cases import appeals, service as cases
 from verify.cases.models import Appeal, BulkRevocation, Case
 from verify.findings import service as findings, stats as findings_stats

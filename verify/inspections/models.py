@@ -7,7 +7,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from training.db import db, new_id, utcnow
-from training.models import ID
+from training.db.models import ID
 
 
 class Inspection(db.Model):

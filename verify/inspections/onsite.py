@@ -16,8 +16,9 @@ from certificates.status import review_in_order
 from training import clock
 from training.catalogue import load_catalogue
 from training.db import db
-from training.fields import iso
-from training.models import Organization, Site, Worker
+from training.parties.models import Organization, Site
+from training.people.models import Worker
+from training.web.fields import iso
 from verify.employment.models import Employment
 from verify.employment.service import active_on
 from verify.findings.service import EXPLANATION_SEP, raise_finding

@@ -22,14 +22,15 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 
 from certificates.models import Certificate
-from training import audit, clock
+from training import clock
 from training.catalogue import load_catalogue
-from training.db import db, utcnow
+from training.db import audit, db, utcnow
 from training.errors import Unprocessable, field_error
-from training.fields import iso
-from training.identity import mask_id_number
-from training.lookups import count as count_lookups
-from training.models import Organization, Site, Worker
+from training.parties.models import Organization, Site
+from training.people.identity import mask_id_number
+from training.people.lookups import count as count_lookups
+from training.people.models import Worker
+from training.web.fields import iso
 from verify.findings.service import restate
 from verify.inspections.models import Inspection, InspectionCheck
 from verify.rules import common as R

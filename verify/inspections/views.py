@@ -20,15 +20,16 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from training.auth import current_caller, require
+from training.accounts.api_keys import current_caller, require
 from training.db import db, utcnow
 from training.errors import ApiError, BadRequest, Conflict, flatten
-from training.fields import UtcDateTime
-from training.http import json_body, json_response, paginate, write
-from training.i18n import current_lang
-from training.models import Site
-from training.openapi import doc
-from training.schemas import ListOf, SiteSchema
+from training.parties.models import Site
+from training.parties.schemas import SiteSchema
+from training.web.fields import UtcDateTime
+from training.web.http import json_body, json_response, paginate, write
+from training.web.i18n import current_lang
+from training.web.openapi import doc
+from training.web.schemas import ListOf
 from verify.inspections import BUILD, bp
 from verify.verification.messages import MESSAGES, reasons
 from verify.verification.models import Scan
@@ -266,4 +267,3 @@ def upload_scans():
         out.append({"index": index, "client_ref": item.get("client_ref") if isinstance(item, dict) else None,
                     **result})
     return json_response({"items": out})
-

@@ -18,12 +18,13 @@ from sqlalchemy import select
 
 from certificates.cli import read_rows
 from training import clock
-from training.auth import Caller
+from training.accounts.api_keys import Caller
 from training.catalogue import EMPLOYER_KINDS, load_catalogue
 from training.db import db
 from training.errors import ApiError, flatten
-from training.identity import IdentityError, mask_id_number, normalize_id_number
-from training.models import Organization, Worker
+from training.parties.models import Organization
+from training.people.identity import IdentityError, mask_id_number, normalize_id_number
+from training.people.models import Worker
 from verify.employment import service as employment
 from verify.prestart import service as prestart
 
@@ -147,4 +148,3 @@ def register_prestart_cli(app: Flask) -> None:
             out.writerow(["worker_id", "name", "id_number_masked"])
             out.writerows([w.id, w.name, w.id_masked] for w in workers)
         click.echo(f"{len(workers)} workers written to {out_path}")
-

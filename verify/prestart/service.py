@@ -21,12 +21,13 @@ from certificates.models import Certificate, SigningKey
 from certificates.receipts import sign_receipt
 from training import clock
 from training.catalogue import load_catalogue
-from training.credentials import BLOCKING_STATES, current_credential
 from training.db import db, new_id, utcnow
 from training.errors import Forbidden, Unprocessable, coded, field_error
-from training.fields import IdNumber, iso
-from training.lookups import count as count_lookups, find as find_by_number, same_name
-from training.models import Organization, Site, Worker
+from training.evidence.credentials import BLOCKING_STATES, current_credential
+from training.parties.models import Organization, Site
+from training.people.lookups import count as count_lookups, find as find_by_number, same_name
+from training.people.models import Worker
+from training.web.fields import IdNumber, iso
 from verify.cases.models import Case, CaseFinding, CaseParty
 from verify.employment.models import Employment
 from verify.employment.service import (
@@ -134,7 +135,7 @@ def _certificates(worker_id: str, role, today: date, starts_on: date, lang: str)
 
 
 def _licences(worker_id: str, role, today: date, lang: str):
-    """The national licences recorded for the role's categories (training.credentials), as
+    """The national licences recorded for the role's categories (training.evidence.credentials), as
     recorded: the state is what the recorder found on the national platform on ``checked_on``,
     which stays the authority. A suspended, revoked or expired one blocks; none recorded is
     normal (the licence is the ministry's, and this service does not hold every one)."""
@@ -344,7 +345,7 @@ def check_item(item: dict, caller, protector, lang: str = "zh") -> tuple[Prestar
 
 
 def find_worker(data: dict, protector, caller=None) -> Worker | None:
-    """The worker a crew row names, by worker_id or by identity number (``training.lookups``:
+    """The worker a crew row names, by worker_id or by identity number (``training.people.lookups``:
     found when the caller employs them or gave their name). ``caller`` None: the operator."""
     if data.get("id_number"):
         day = data.get("starts_on") or clock.today()
@@ -355,7 +356,7 @@ def find_worker(data: dict, protector, caller=None) -> Worker | None:
 
 def check_crew(items: list, defaults: dict, caller, protector, lang: str = "zh") -> dict:
     """Check a crew: each item stands alone (own savepoint); results in order, then a summary."""
-    from training.batch import run_batch
+    from training.web.batch import run_batch
     answers: dict[str, dict] = {}
     count_lookups([i.get("id_number") for i in items if isinstance(i, dict) and isinstance(i.get("id_number"), str)],
                   caller, protector)

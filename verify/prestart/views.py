@@ -16,14 +16,14 @@ from sqlalchemy import select
 
 from certificates.cli import read_rows
 from training import clock
-from training.auth import current_caller, require
+from training.accounts.api_keys import current_caller, require
 from training.catalogue import EMPLOYER_KINDS
 from training.db import db
 from training.errors import NotFound, TooManyRequests, Unprocessable, field_error
-from training.http import idempotent, json_body, json_response, paginate, write
-from training.i18n import api_lang
-from training.openapi import doc
-from training.schemas import ListOf
+from training.web.http import idempotent, json_body, json_response, paginate, write
+from training.web.i18n import api_lang
+from training.web.openapi import doc
+from training.web.schemas import ListOf
 from verify.employment import notices, service as emp_service
 from verify.employment.models import Employment, Notice
 from verify.prestart import service as prestart

@@ -16,8 +16,8 @@ from certificates.signals import Issued
 from training import clock
 from training.catalogue import load_catalogue
 from training.db import db
-from training.evidence import credited_pieces
-from training.models import Credential, Exam
+from training.evidence.hours import credited_pieces
+from training.evidence.models import Credential, Exam
 from verify.findings.service import attach_certificate, findings_resting_on_each
 from verify.rules import common as R
 from verify.rules.queries import ATT, A

@@ -21,8 +21,9 @@ from sqlalchemy import select, text
 
 from certificates.models import Certificate
 from training.db import db
-from training.identity import PROVINCES
-from training.models import Organization, Site, Trainer, Worker
+from training.parties.models import Organization, Site
+from training.people.identity import PROVINCES
+from training.people.models import Trainer, Worker
 from verify.findings.service import EXPLANATION_SEP, raise_finding
 from verify.rules.models import RuleCounter
 
@@ -256,6 +257,3 @@ def fmt_p(p: float) -> str:
 
 
 # --- wiring -------------------------------------------------------------------------------------
-
-
-

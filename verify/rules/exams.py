@@ -16,8 +16,8 @@ from sqlalchemy import select
 from training import clock
 from training.catalogue import load_catalogue
 from training.db import db
-from training.evidence import credited_pieces, required_hours, waiver_for, waivers_of
-from training.models import Exam
+from training.evidence.hours import credited_pieces, required_hours, waiver_for, waivers_of
+from training.evidence.models import Exam
 from verify.rules import common as R
 from verify.rules.queries import worker_rows
 

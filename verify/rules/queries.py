@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from training.db import db
-from training.models import Attendance, TrainingSession
+from training.evidence.models import Attendance, TrainingSession
 
 A, _S = Attendance.__table__.c, TrainingSession.__table__.c  # A: attendance columns, shared
 ATT = (select(A.id, A.worker_id, A.session_id, A.check_in, A.check_out, A.hours, A.created_at,
@@ -20,7 +20,6 @@ SYNC_LAG = timedelta(days=7)  # how late an offline device's scans may reach the
 
 def worker_rows(worker_id: str) -> list:
     return db.session.execute(ATT.where(A.worker_id == worker_id)).all()
-
 
 
 def scan_time(received_at, scanned_at, offline, offset):

@@ -16,8 +16,9 @@ from sqlalchemy import delete, func, select
 
 from certificates.models import Certificate
 from training.db import db
-from training.evidence import credited_pieces, waivers_of
-from training.models import Exam, TrainingSession, Worker
+from training.evidence.hours import credited_pieces, waivers_of
+from training.evidence.models import Exam, TrainingSession
+from training.people.models import Worker
 from verify.findings.models import Finding
 from verify.inspections.models import Inspection, InspectionCheck
 from verify.rules import common as R

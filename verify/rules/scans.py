@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select
 
 from training.db import db
-from training.models import Site
+from training.parties.models import Site
 from verify.findings.models import Finding
 from verify.rules import common as R
 from verify.rules.queries import ATT, SYNC_LAG, A, scan_time

@@ -16,7 +16,7 @@ from certificates.models import Certificate
 from training import clock
 from training.clock import CHINA
 from training.db import db
-from training.models import TrainingSession
+from training.evidence.models import TrainingSession
 from verify.inspections.models import Inspection, InspectionCheck
 from verify.rules import common as R
 from verify.rules.queries import SYNC_LAG, A, scan_time, worker_rows

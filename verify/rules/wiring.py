@@ -30,7 +30,7 @@ def on_void(record, **_):
     """A voided record withdraws the open findings resting on it; then the rules run again. (A
     voided skill certificate withdraws nothing: no finding rests on one; the exams it stood for
     are weighed again without it, and so are the certificates issued on it.)"""
-    from training.models import Attendance, Credential
+    from training.evidence.models import Attendance, Credential
     from verify.findings.service import withdraw_resting_on
     from verify.rules import certificates as rules_certificates, exams as rules_exams, training as rules_training
     kind = ("attendance" if isinstance(record, Attendance) else

@@ -20,8 +20,8 @@ import logging
 
 from flask import Flask
 
-from training.http import SECURITY_HEADERS
-from training.i18n import lang_for
+from training.web.http import SECURITY_HEADERS
+from training.web.i18n import lang_for
 from verify.verification.messages import verdict_body
 from verify.verification.service import verify_text
 

@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from training.db import db, new_id, utcnow
-from training.models import ID
+from training.db.models import ID
 
 
 class Scan(db.Model):
@@ -39,13 +39,3 @@ class RateCounter(db.Model):
     bucket: Mapped[str] = mapped_column(String(100), primary_key=True)
     window: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-
-
-
-
-
-
-
-

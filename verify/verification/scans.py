@@ -10,10 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, insert
 
-from training.auth import Caller
+from training.accounts.api_keys import Caller
 from training.db import db, new_id, utcnow
 from training.errors import Unprocessable, field_error
-from training.models import Site
+from training.parties.models import Site
 from verify.signals import scan_recorded
 from verify.verification.models import Scan
 from verify.verification.service import Outcome

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from training.fields import UtcDateTime
+from training.web.fields import UtcDateTime
 
 
 class VerifyRequestSchema(Schema):

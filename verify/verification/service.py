@@ -24,7 +24,9 @@ from certificates.token import extract_token
 from training.catalogue import load_catalogue
 from training.clock import CHINA
 from training.db import FastRead, db, reader, utcnow
-from training.models import Meta, Organization, Worker
+from training.db.models import Meta
+from training.parties.models import Organization
+from training.people.models import Worker
 from verify.verification.verdict import StatusIndex, TrustIndex, check_token
 
 PRIVILEGED = ("inspectorate", "regulator")
@@ -151,4 +153,3 @@ def _standing(row, pure_result: str, privileged: bool, today) -> tuple[str, tupl
     if privileged and row.open_findings:
         return "suspect", ("findings_open",) + checked
     return "valid", checked
-

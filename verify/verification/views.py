@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
-from training.auth import current_caller
+from training.accounts.api_keys import current_caller
 from training.catalogue import load_catalogue
 from training.errors import PayloadTooLarge, TooManyRequests
-from training.http import json_body, json_response, unit_of_work
-from training.i18n import api_lang, current_lang
-from training.openapi import doc
+from training.web.http import json_body, json_response, unit_of_work
+from training.web.i18n import api_lang, current_lang
+from training.web.openapi import doc
 from verify.findings.service import restate
 from verify.verification import fastpath
 from verify.verification.messages import reasons, verdict_body

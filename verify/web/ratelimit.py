@@ -3,9 +3,9 @@
 A counter row per (bucket, window) is bumped in its own short transaction, so the limit holds
 across gunicorn workers and nodes without another service. Limits read like "60/minute";
 "off" disables one. Failed API keys per client (``RATE_LIMIT_AUTH_FAILURES``, counted here
-when ``training.auth`` reports one), appeals, receipts and the worker's page count every request
+when ``training.accounts.api_keys`` reports one), appeals, receipts and the worker's page count every request
 in the database (``hit``): they are rare, and each count is exact. So do lookups by identity
-number (``count_id_lookups``, for ``training.lookups``), per organisation and per masked form.
+number (``count_id_lookups``, for ``training.people.lookups``), per organisation and per masked form.
 
 Public verification (``RATE_LIMIT_VERIFY``) is the hottest path, and a database write per
 verification would cost more than the verification. ``Batched`` counts it in the process and
@@ -29,9 +29,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from training.auth import auth_failed
+from training.accounts.api_keys import auth_failed
 from training.db import db, relaxed
-from training.lookups import OVERSIGHT_KINDS, id_lookup
+from training.people.lookups import OVERSIGHT_KINDS, id_lookup
 from verify.verification.models import RateCounter
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -159,13 +159,13 @@ def count_auth_failure(client, **_) -> int | None:
     limit = current_app.extensions.get("auth_failure_limit", "unset")
     if limit == "unset":
         limit = current_app.extensions["auth_failure_limit"] = parse(current_app.config["RATE_LIMIT_AUTH_FAILURES"])
-    # In the session's transaction: training.auth commits it with the audit entry.
+    # In the session's transaction: training.accounts.api_keys commits it with the audit entry.
     return hit(f"auth:{client}", limit, db.session.connection())
 
 
 @id_lookup.connect
 def count_id_lookups(_, org_id: str, kind: str, persons: list, conn=None, **__):
-    """Lookups by identity number (``training.lookups``): one organisation's and each person's
+    """Lookups by identity number (``training.people.lookups``): one organisation's and each person's
     (masked form's) counts, in one short write. (scope, seconds to wait, first refusal in the
     window?) for the tightest limit exceeded, else None. On ``conn`` when given (the session's)."""
     cfg = current_app.config

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from training.accounts_guard import install
+from training.accounts.guard import install
 
 bp = Blueprint("worker", __name__, template_folder="templates")
 install(bp)

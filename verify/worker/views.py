@@ -17,13 +17,13 @@ from sqlalchemy import or_, select
 
 from certificates import token as tok
 from certificates.models import Certificate
-from training.accounts_words import say
+from training.accounts.words import say
 from training.catalogue import load_catalogue
 from training.clock import CHINA
 from training.db import db, utcnow
 from training.errors import ApiError
-from training.i18n import t
-from training.identity import IdentityError, normalize_id_number
+from training.people.identity import IdentityError, normalize_id_number
+from training.web.i18n import t
 from verify.findings.models import Finding, FindingParty
 from verify.web import ratelimit
 from verify.worker import bp

@@ -13,14 +13,15 @@ from __future__ import annotations
 from flask import current_app, g, redirect, render_template, request
 from marshmallow import ValidationError
 
-from training import accounts
-from training.accounts_guard import page, refuse
-from training.console_pages import paged
+from training.accounts import service as accounts
+from training.accounts.guard import page, refuse
+from training.console.pages import paged
 from training.db import db
+from training.db.audit import refused
 from training.errors import ApiError, TooManyRequests
-from training.i18n import current_lang
-from training.lookups import refused, same_name
-from training.models import Worker
+from training.people.lookups import same_name
+from training.people.models import Worker
+from training.web.i18n import current_lang
 from verify.console.employer import bp
 from verify.console.employer.pages import (
     EMPLOYERS,
@@ -168,19 +169,3 @@ def receipts():
 
 
 # --- a crew -------------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

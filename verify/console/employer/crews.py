@@ -7,16 +7,17 @@ from datetime import date
 from flask import Response, current_app, g, render_template, request
 from marshmallow import ValidationError
 
-from training import accounts
-from training.accounts_guard import page
-from training.accounts_words import say
+from training.accounts import service as accounts
+from training.accounts.guard import page
+from training.accounts.words import say
 from training.catalogue import load_catalogue
-from training.console_uploads import UploadError, read_table
+from training.console.uploads import UploadError, read_table
 from training.db import db
+from training.db.audit import refused
 from training.errors import ApiError, TooManyRequests
-from training.i18n import t
-from training.lookups import count as count_lookups, refused, same_name
-from training.models import Organization
+from training.parties.models import Organization
+from training.people.lookups import count as count_lookups, same_name
+from training.web.i18n import t
 from verify.console.employer import bp
 from verify.console.employer.checks import one_check
 from verify.console.employer.pages import (
@@ -42,10 +43,6 @@ CREW_HEAD = {"id_number": "id_number", "身份证号": "id_number", "身份证�
 
 
 CREW_TEMPLATE = ["身份证号", "姓名", "岗位", "上岗日期"]
-
-
-
-
 
 
 def read_crew() -> list[tuple[int, dict]]:

@@ -2,7 +2,7 @@
 workshop, team), a grid of its placed workers against its recent sessions, and one session's
 attendance with voiding. Routes attach to ``console_employer_views.bp``.
 
-Records go through ``training.evidence`` with the signed-in person as the caller; only workers of
+Records go through ``training.evidence.service`` with the signed-in person as the caller; only workers of
 the organisation's current placements can be ticked. Must not: count anyone's induction for a host
 (the pre-start check does that, from the records), or edit a record (void it with a reason).
 """
@@ -13,17 +13,19 @@ from datetime import timedelta
 from flask import flash, g, redirect, render_template, request
 from sqlalchemy import func, select
 
-from training import accounts, clock
-from training.accounts_guard import page, refuse
+from training import clock
+from training.accounts import service as accounts
+from training.accounts.guard import page, refuse
 from training.catalogue import load_catalogue
-from training.console_attendance import void_from_form
-from training.console_pages import paged
-from training.console_uploads import UploadError, parse_local
+from training.console.attendance import void_from_form
+from training.console.pages import paged
+from training.console.uploads import UploadError, parse_local
 from training.db import db, utcnow
 from training.errors import ApiError
-from training.evidence import record_attendance, record_session
-from training.i18n import t
-from training.models import Attendance, TrainingSession, Worker
+from training.evidence.models import Attendance, TrainingSession
+from training.evidence.service import record_attendance, record_session
+from training.people.models import Worker
+from training.web.i18n import t
 from verify.console.employer import bp
 from verify.console.employer.pages import EMPLOYERS, caller, kind, roles
 from verify.console.employer.words import words

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request
 from sqlalchemy import select
 
-from training.accounts_guard import page, refuse
-from training.console_pages import paged
+from training.accounts.guard import page, refuse
+from training.console.pages import paged
 from training.db import db
 from training.errors import ApiError
-from training.i18n import current_lang, t
+from training.web.i18n import current_lang, t
 from verify.console.employer import (  # noqa: E402,F401  (their routes, on this bp)
     bp,
     checks as console_employer_checks,

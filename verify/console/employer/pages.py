@@ -8,19 +8,18 @@ from datetime import datetime, timedelta
 from flask import current_app, g
 from sqlalchemy import func, select
 
-from training import accounts, clock
+from training import clock
+from training.accounts import service as accounts
 from training.catalogue import EMPLOYER_KINDS, load_catalogue
 from training.clock import CHINA
 from training.db import db
 from training.errors import ApiError
-from training.i18n import t
-from training.identity import IdentityError, normalize_credit_code, normalize_id_number
-from training.lookups import count as count_lookups, find as find_by_number
-from training.models import Organization, Worker
-from verify.console.employer import (  # noqa: E402,F401  (their routes, on this bp)
-    bp,
-    checks as console_employer_checks,
-)
+from training.parties.models import Organization
+from training.people.identity import IdentityError, normalize_credit_code, normalize_id_number
+from training.people.lookups import count as count_lookups, find as find_by_number
+from training.people.models import Worker
+from training.web.i18n import t
+from verify.console.employer import bp
 from verify.employment import notices as notice_service, service as emp_service
 from verify.employment.models import Employment
 from verify.employment.standing import employs
@@ -97,7 +96,7 @@ def employer_home() -> dict:
 
 def worker_by_number(raw: str, name: str = "", counted: bool = False) -> tuple[Worker | None, str | None, str | None]:
     """(worker, problem code, normalised number) for a typed identity number: found when the
-    organisation employs the worker or ``name`` is theirs (``training.lookups``), else
+    organisation employs the worker or ``name`` is theirs (``training.people.lookups``), else
     ``not_registered``, the same as for a number nobody holds. Counted here unless the caller
     counted a whole file's numbers first (``counted``); ``429`` past the limits."""
     try:

@@ -5,14 +5,17 @@ from flask import current_app, flash, g, redirect, render_template, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from training import accounts, clock
-from training.accounts_guard import page, refuse
-from training.console_pages import paged
+from training import clock
+from training.accounts import service as accounts
+from training.accounts.guard import page, refuse
+from training.console.pages import paged
 from training.db import db
+from training.db.audit import refused
 from training.errors import ApiError, Conflict, TooManyRequests
-from training.lookups import refused, same_name
-from training.models import Organization, Worker
-from training.service import register_worker
+from training.parties.models import Organization
+from training.people.lookups import same_name
+from training.people.models import Worker
+from training.people.service import register_worker
 from verify.console.employer import (  # noqa: E402,F401  (their routes, on this bp)
     bp,
     checks as console_employer_checks,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from marshmallow import ValidationError
 
-from training.accounts_words import words_for
-from training.console_pages import category_name
+from training.accounts.words import words_for
+from training.console.pages import category_name
 from training.errors import ApiError, flatten
-from training.i18n import t
+from training.web.i18n import t
 
 WORDS = {
     "who_required": ("请输入身份证号，或用扫码枪扫描证书二维码。", "Enter the identity number, or scan the certificate's QR code."),

@@ -9,10 +9,10 @@ certificate a training body issued in a period; ``words`` names kinds, statuses 
 blueprint ("regulator_console") is made here and each page module's routes hang on it;
 ``verify``'s ``init_app`` imports those modules. Nothing here imports a page module.
 
-Every page goes through ``accounts_guard.page`` for a person of a regulator, each gated by its
+Every page goes through ``training.accounts.guard.page`` for a person of a regulator, each gated by its
 duty: the dashboard and everything about findings by ``findings``, organisations, accreditation
-and keys by ``organisations`` (``training.accounts.ACTIONS``). The work is the services'
-(``training.service``, ``verify.findings``, ``verify.cases``), called with the signed-in person as
+and keys by ``organisations`` (``training.accounts.roles.ACTIONS``). The work is the services'
+(``training.parties.service``, ``verify.findings``, ``verify.cases``), called with the signed-in person as
 the caller, so the records and the audit trail name them.
 
 Must not: write tables itself; issue or revoke a regulator's own keys (those go to persons, under
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from training.accounts_guard import install
+from training.accounts.guard import install
 
 bp = Blueprint("regulator_console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/assets/regulator")

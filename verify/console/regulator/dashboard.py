@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import render_template
 from sqlalchemy import select
 
-from training.accounts_guard import page
+from training.accounts.guard import page
 from training.db import db
-from training.i18n import t
+from training.web.i18n import t
 from verify.cases.models import Case
 from verify.console.regulator import (  # noqa: E402,F401  (their pages)
     bp,

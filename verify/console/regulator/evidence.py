@@ -17,8 +17,10 @@ from training import clock
 from training.catalogue import load_catalogue
 from training.clock import CHINA
 from training.db import db
-from training.i18n import t
-from training.models import Attendance, Exam, Organization, Site, Trainer, TrainingSession, Worker
+from training.evidence.models import Attendance, Exam, TrainingSession
+from training.parties.models import Organization, Site
+from training.people.models import Trainer, Worker
+from training.web.i18n import t
 from verify.console.regulator.words import FIGURES, RECORDS, ROLES, say
 from verify.findings.models import Finding
 from verify.inspections.models import Inspection, InspectionCheck
@@ -170,8 +172,8 @@ def reviewer(ident: str | None) -> str:
     """Who reviewed or decided: the person (console accounts act under their own id) or the key's holder."""
     if not ident:
         return t("系统（证据被作废时自动撤回）", "the system (withdrawn when its evidence was voided)")
-    from training.account_models import Account
-    from training.models import ApiKey
+    from training.accounts.models import Account
+    from training.parties.models import ApiKey
     account = _get(Account, ident)
     if account is not None:
         return f"{account.name}（{account.organization.name}）"

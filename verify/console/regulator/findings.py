@@ -17,11 +17,11 @@ from flask import current_app, flash, redirect, render_template, request
 from sqlalchemy import func, select
 
 from certificates.models import Certificate
-from training.accounts_guard import page
-from training.console_pages import get_by_id, paged, record_or_404
+from training.accounts.guard import page
+from training.console.pages import get_by_id, paged, record_or_404
 from training.db import db
 from training.errors import ApiError, Conflict
-from training.i18n import t
+from training.web.i18n import t
 from verify.cases import appeals, service as cases
 from verify.cases.models import Appeal, Case, CaseFinding, CaseParty, CaseStatement
 from verify.console.regulator import bp

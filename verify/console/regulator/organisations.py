@@ -8,19 +8,26 @@ from marshmallow import ValidationError
 from sqlalchemy import func, or_, select
 
 from certificates.models import Certificate
-from training import accounts, clock
-from training.account_models import AccountKey
-from training.accounts_guard import page, refuse
-from training.accounts_words import say as say_common
+from training import clock
+from training.accounts import service as accounts
+from training.accounts.guard import page, refuse
+from training.accounts.models import AccountKey
+from training.accounts.words import say as say_common
 from training.catalogue import EMPLOYER_KINDS, ORG_KINDS, load_catalogue
 from training.clock import CHINA
-from training.console_pages import paged
+from training.console.pages import paged
 from training.db import db
 from training.errors import ApiError, Conflict, flatten
-from training.i18n import t
-from training.models import Accreditation, ApiKey, Organization
-from training.schemas import AccreditationCreateRequestSchema, OrganizationCreateRequestSchema
-from training.service import accredit, change_accreditation, create_organization, issue_api_key, revoke_api_key
+from training.parties.models import Accreditation, ApiKey, Organization
+from training.parties.schemas import AccreditationCreateRequestSchema, OrganizationCreateRequestSchema
+from training.parties.service import (
+    accredit,
+    change_accreditation,
+    create_organization,
+    issue_api_key,
+    revoke_api_key,
+)
+from training.web.i18n import t
 from verify.console.regulator import (  # noqa: E402,F401  (their pages)
     bp,
     findings as console_regulator_findings,

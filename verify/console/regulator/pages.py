@@ -4,14 +4,11 @@ from __future__ import annotations
 from flask import g
 from sqlalchemy import func, select
 
-from training import accounts
+from training.accounts import service as accounts
 from training.db import db
-from training.models import Organization
+from training.parties.models import Organization
 from verify.cases.models import Appeal, Case
-from verify.console.regulator import (  # noqa: E402,F401  (their pages)
-    bp,
-    findings as console_regulator_findings,
-)
+from verify.console.regulator import bp
 from verify.console.regulator.evidence import parties as party_rows, reviewer
 from verify.console.regulator.words import template_globals
 from verify.findings.models import Finding

@@ -17,13 +17,13 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from certificates.models import Certificate
-from training.accounts_guard import page, refuse
-from training.accounts_words import say as say_common
-from training.console_pages import paged
+from training.accounts.guard import page, refuse
+from training.accounts.words import say as say_common
+from training.console.pages import paged
 from training.db import db
 from training.errors import ApiError
-from training.i18n import t
-from training.models import Organization
+from training.parties.models import Organization
+from training.web.i18n import t
 from verify.cases import service as cases
 from verify.cases.models import BulkRevocation, Case
 from verify.console.regulator import bp

@@ -6,7 +6,7 @@ Decides nothing and never carries personal data: it only turns stable codes into
 """
 from __future__ import annotations
 
-from training.i18n import t
+from training.web.i18n import t
 
 KINDS = {
     "training_overlap": ("同一学员同时上两堂课", "One trainee in two classes at once"),
